@@ -1,0 +1,180 @@
+import type { NetworkPolicy } from '../policy/network-policy.ts';
+import type { AdmissionAuditRecord, AuditDecision, AuditSink } from '../audit/audit-log.ts';
+import type { Mode } from '../config/types.ts';
+import { type ClusterState, ClusterStateUnavailableError, type Decision, type Rule, type RuleContext } from '../policy/decision.ts';
+import { exemptionReason } from '../policy/exemptions.ts';
+import { modeFor } from '../policy/mode.ts';
+import { guardNetworkPolicy } from '../policy/network-policy-guard.ts';
+import { mutateNamespace, validateNamespace } from '../policy/namespace-rules.ts';
+import { mutatePod, validatePod } from '../policy/pod-rules.ts';
+import type { RuleId } from '../policy/vocabulary.ts';
+import { diffPatch } from './patch.ts';
+import { allowed, denied, errored, patched, withAuditAnnotations, withWarnings } from './responses.ts';
+import type { AdmissionRequest, AdmissionResponse } from './review.ts';
+
+export type WebhookPath = 'mutate' | 'validate';
+
+/** Makes a namespace's baseline exist and returns the policies as applied. */
+export interface BaselineEnsurer {
+  ensure(namespace: string, options: { dryRun: boolean; trigger: string }): Promise<readonly NetworkPolicy[]>;
+}
+
+export interface AdmissionDeps {
+  readonly context: RuleContext;
+  readonly audit: AuditSink;
+  /** Absent when the webhook runs without write access: POD-PROTECTED then only reports. */
+  readonly baseline?: BaselineEnsurer;
+}
+
+interface RuleEntry {
+  /** The rule a mutation serves, for the audit record. */
+  readonly mutationRule: RuleId;
+  readonly run: Rule;
+}
+
+const rulesByWebhook: Record<WebhookPath, Record<string, RuleEntry>> = {
+  mutate: {
+    '/Namespace': { mutationRule: 'NS-DEFAULT-DENY', run: mutateNamespace },
+    '/Pod': { mutationRule: 'POD-TIER', run: mutatePod },
+  },
+  validate: {
+    '/Namespace': { mutationRule: 'NS-DEFAULT-DENY', run: validateNamespace },
+    '/Pod': { mutationRule: 'POD-TIER', run: validatePod },
+    'networking.k8s.io/NetworkPolicy': { mutationRule: 'NP-GUARD', run: guardNetworkPolicy },
+  },
+};
+
+interface Outcome {
+  readonly response: AdmissionResponse;
+  readonly decision: AuditDecision;
+  readonly mode: Mode;
+  readonly rules: readonly RuleId[];
+  readonly message?: string;
+  readonly reasons?: readonly string[];
+  readonly patch?: ReturnType<typeof diffPatch>;
+}
+
+/**
+ * handle(request) → response, for both webhooks. Exemptions first, then the kind's rule, then
+ * the mode picks the outlet (deny / warn / audit). Never throws: a failure to decide is a
+ * fail-closed 500 response. Writes exactly one audit record.
+ */
+export async function handleAdmission(webhook: WebhookPath, request: AdmissionRequest, deps: AdmissionDeps): Promise<AdmissionResponse> {
+  const started = performance.now();
+  let outcome: Outcome;
+  try {
+    outcome = await decide(webhook, request, deps);
+  } catch (error) {
+    const message =
+      error instanceof ClusterStateUnavailableError
+        ? `netpol-hygiene: ${error.message}`
+        : `netpol-hygiene: internal error while deciding, refused to stay safe: ${(error as Error).message}`;
+    outcome = { response: errored(request.uid, message), decision: 'denied', mode: deps.context.config.mode, rules: [], message };
+  }
+  deps.audit.write(auditRecord(webhook, request, outcome, performance.now() - started));
+  return outcome.response;
+}
+
+async function decide(webhook: WebhookPath, request: AdmissionRequest, deps: AdmissionDeps): Promise<Outcome> {
+  const { context } = deps;
+  const exempt = exemptionReason(request, context.config);
+  if (exempt !== undefined) {
+    return { response: withAuditAnnotations(allowed(request.uid), { exempt }), decision: 'exempt', mode: context.config.mode, rules: [], message: exempt };
+  }
+  const entry = rulesByWebhook[webhook][`${request.kind.group}/${request.kind.kind}`];
+  if (entry === undefined) return { response: allowed(request.uid), decision: 'allowed', mode: context.config.mode, rules: [] };
+  let decision = entry.run(request, context);
+  if (decision.baselineNeeded !== undefined && deps.baseline !== undefined) {
+    decision = await decideAfterBaseline(request, decision.baselineNeeded, entry.run, deps);
+  }
+  return outlet(request, decision, entry.mutationRule, context);
+}
+
+/**
+ * POD-PROTECTED self-heal: apply the namespace's baseline synchronously, then decide again
+ * against the policies as applied, so a pod created right after its namespace never races
+ * the reconciler. On dry run the baseline is rendered but not applied (no side effects),
+ * which gives the same answer the real request would get.
+ */
+async function decideAfterBaseline(request: AdmissionRequest, namespace: string, rule: Rule, deps: AdmissionDeps): Promise<Decision> {
+  const dryRun = request.dryRun === true;
+  let applied: readonly NetworkPolicy[];
+  try {
+    applied = await (deps.baseline as BaselineEnsurer).ensure(namespace, { dryRun, trigger: `pod admission ${request.uid}` });
+  } catch (error) {
+    const first = rule(request, deps.context);
+    const suffix = ` (applying the baseline failed: ${(error as Error).message})`;
+    return { ...first, violations: first.violations.map((v) => (v.rule === 'POD-PROTECTED' ? { ...v, message: v.message + suffix } : v)) };
+  }
+  const cluster = withPolicies(deps.context.cluster, namespace, applied);
+  const second = rule(request, { ...deps.context, cluster });
+  const verb = dryRun ? 'would apply (dry run)' : 'applied';
+  return { ...second, baselineNeeded: undefined, reasons: [...second.reasons, `${verb} the baseline to namespace "${namespace}": ${applied.map((p) => p.metadata?.name).join(', ')}`] };
+}
+
+function withPolicies(cluster: ClusterState, namespace: string, applied: readonly NetworkPolicy[]): ClusterState {
+  return {
+    namespace: (name) => cluster.namespace(name),
+    networkPolicies: (name) => {
+      const existing = cluster.networkPolicies(name);
+      if (name !== namespace) return existing;
+      const appliedNames = new Set(applied.map((p) => p.metadata?.name));
+      return [...existing.filter((p) => !appliedNames.has(p.metadata?.name)), ...applied];
+    },
+  };
+}
+
+function outlet(request: AdmissionRequest, decision: Decision, mutationRule: RuleId, context: RuleContext): Outcome {
+  const patch = request.object ? diffPatch(request.object, decision.mutated) : [];
+  const changeRules: RuleId[] = patch.length > 0 ? [mutationRule] : [];
+  const rules = [...new Set([...changeRules, ...decision.violations.map((v) => v.rule)])];
+  const reasons = decision.reasons.length > 0 ? decision.reasons : undefined;
+  const base = patched(allowed(request.uid), patch);
+  const common = { rules, reasons, patch: patch.length > 0 ? patch : undefined };
+  if (decision.violations.length === 0) {
+    return { ...common, response: base, decision: patch.length > 0 ? 'patched' : 'allowed', mode: safeMode(request, context) };
+  }
+  const mode = modeFor(request, context);
+  const message = decision.violations.map((v) => v.message).join('; ');
+  const annotations = { rules: rules.join(','), message };
+  if (mode === 'enforce') return { ...common, patch: undefined, response: denied(request.uid, message), decision: 'denied', mode, message };
+  if (mode === 'warn') {
+    const response = withAuditAnnotations(withWarnings(base, decision.violations.map((v) => v.message)), annotations);
+    return { ...common, response, decision: 'warned', mode, message };
+  }
+  return { ...common, response: withAuditAnnotations(base, annotations), decision: 'allowed', mode, message };
+}
+
+/** The mode is only informative when nothing was violated; missing cluster state is no reason to fail then. */
+function safeMode(request: AdmissionRequest, context: RuleContext): Mode {
+  try {
+    return modeFor(request, context);
+  } catch (error) {
+    if (error instanceof ClusterStateUnavailableError) return context.config.mode;
+    throw error;
+  }
+}
+
+function auditRecord(webhook: WebhookPath, request: AdmissionRequest, outcome: Outcome, latencyMs: number): AdmissionAuditRecord {
+  const meta = request.object?.metadata ?? request.oldObject?.metadata;
+  return {
+    event: 'admission',
+    webhook,
+    uid: request.uid,
+    operation: request.operation,
+    kind: request.kind.kind,
+    namespace: request.namespace ?? (request.kind.kind === 'Namespace' ? undefined : meta?.namespace),
+    name: request.name || meta?.name || (meta?.generateName !== undefined ? `${meta.generateName}*` : undefined),
+    user: request.userInfo.username,
+    groups: request.userInfo.groups ?? [],
+    dryRun: request.dryRun === true,
+    mode: outcome.mode,
+    decision: outcome.decision,
+    code: outcome.response.status?.code ?? 200,
+    rules: outcome.rules,
+    message: outcome.message,
+    reasons: outcome.reasons,
+    patch: outcome.patch,
+    latencyMs: Math.round(latencyMs * 1000) / 1000,
+  };
+}

@@ -1,0 +1,106 @@
+import { readFileSync } from 'node:fs';
+import { Ajv, type ErrorObject } from 'ajv';
+import { parse as parseYaml } from 'yaml';
+import { configSchema } from './schema.ts';
+import type { Config } from './types.ts';
+
+/** Raised when a config file cannot be used; `problems` names every bad path and why. */
+export class ConfigError extends Error {
+  readonly problems: readonly string[];
+  constructor(source: string, problems: readonly string[]) {
+    super(`invalid config ${source}:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
+    this.name = 'ConfigError';
+    this.problems = problems;
+  }
+}
+
+/** The profile name that means "opt out"; it is never a configurable profile. */
+export const optOutProfile = 'none';
+
+const builtinConfigPath = new URL('../../config/default.yaml', import.meta.url);
+const validate = new Ajv({ allErrors: true, useDefaults: true, strict: true }).compile(configSchema);
+
+/** Reads, parses and validates a YAML config file; without a path, the built-in defaults. */
+export function loadConfig(path?: string): Config {
+  const source = path ?? builtinConfigPath.pathname;
+  let text: string;
+  try {
+    text = readFileSync(path ?? builtinConfigPath, 'utf8');
+  } catch (error) {
+    throw new ConfigError(source, [`cannot read file: ${(error as Error).message}`]);
+  }
+  let document: unknown;
+  try {
+    document = parseYaml(text) ?? {};
+  } catch (error) {
+    throw new ConfigError(source, [`not valid YAML: ${(error as Error).message}`]);
+  }
+  return parseConfig(document, source, path === undefined ? 'none' : 'builtin');
+}
+
+/**
+ * Validates an already-parsed document. A document without `profiles` gets the built-in
+ * ones, so a config file can change the mode without restating the seed profile.
+ */
+export function parseConfig(document: unknown, source = 'config', profileDefaults: 'builtin' | 'none' = 'builtin'): Config {
+  if (typeof document !== 'object' || document === null || Array.isArray(document)) {
+    throw new ConfigError(source, ['(root): must be a mapping']);
+  }
+  const candidate = structuredClone(document) as Record<string, unknown>;
+  if (candidate.profiles === undefined && profileDefaults === 'builtin') {
+    candidate.profiles = builtinProfiles();
+  }
+  if (!validate(candidate)) throw new ConfigError(source, (validate.errors ?? []).map(describeSchemaError));
+  const config = candidate as unknown as Config;
+  const problems = crossFieldProblems(config);
+  if (problems.length > 0) throw new ConfigError(source, problems);
+  return config;
+}
+
+let builtinProfilesCache: unknown;
+function builtinProfiles(): unknown {
+  builtinProfilesCache ??= loadConfig().profiles;
+  return structuredClone(builtinProfilesCache);
+}
+
+function describeSchemaError(error: ErrorObject): string {
+  const at = error.instancePath === '' ? '(root)' : error.instancePath;
+  const params = error.params as Record<string, unknown>;
+  if (error.keyword === 'additionalProperties') return `${at}: unknown field "${String(params.additionalProperty)}"`;
+  if (error.keyword === 'enum') return `${at}: must be one of ${(params.allowedValues as unknown[]).join(', ')}`;
+  return `${at}: ${error.message ?? 'is invalid'}`;
+}
+
+/** What the schema cannot say: names that must refer to each other. */
+function crossFieldProblems(config: Config): string[] {
+  const problems: string[] = [];
+  const tiers = new Set(config.tierLabel.values);
+  const tierList = config.tierLabel.values.join(', ');
+  const checkTier = (tier: string, at: string): void => {
+    if (!tiers.has(tier)) problems.push(`${at}: tier "${tier}" is not one of tierLabel.values (${tierList})`);
+  };
+  if (config.profiles[optOutProfile] !== undefined) {
+    problems.push(`/profiles/${optOutProfile}: "${optOutProfile}" is reserved for opting out and cannot be defined`);
+  }
+  if (config.profiles[config.defaultProfile] === undefined) {
+    problems.push(`/defaultProfile: profile "${config.defaultProfile}" is not defined under profiles (${Object.keys(config.profiles).join(', ')})`);
+  }
+  if (config.defaultTier !== undefined) checkTier(config.defaultTier, '/defaultTier');
+  config.tierRules.forEach((rule, i) => checkTier(rule.tier, `/tierRules/${i}/tier`));
+  for (const [name, profile] of Object.entries(config.profiles)) {
+    const policyNames = new Map<string, number>();
+    profile.tiers.forEach((ingress, i) => {
+      checkTier(ingress.tier, `/profiles/${name}/tiers/${i}/tier`);
+      if (ingress.from !== 'anywhere') {
+        ingress.from.forEach((peer, j) => checkTier(peer.tier, `/profiles/${name}/tiers/${i}/from/${j}/tier`));
+      }
+      const policyName = ingress.policyName ?? `allow-ingress-to-${ingress.tier}`;
+      const earlier = policyNames.get(policyName);
+      if (earlier !== undefined) {
+        problems.push(`/profiles/${name}/tiers/${i}/policyName: "${policyName}" is already used by /profiles/${name}/tiers/${earlier}`);
+      }
+      policyNames.set(policyName, i);
+    });
+  }
+  return problems;
+}

@@ -1,0 +1,126 @@
+/**
+ * JSON schema of the config file. ajv fills defaults from it, so a partial file (or none)
+ * yields a complete Config.
+ */
+
+const dnsLabel = { type: 'string', pattern: '^[a-z0-9]([-a-z0-9]*[a-z0-9])?$', maxLength: 63 } as const;
+// A Kubernetes label value (also used for tier names, which become label values).
+const labelValue = { type: 'string', pattern: '^(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?$', maxLength: 63 } as const;
+const labelKey = { type: 'string', pattern: '^([a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*/)?[A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?$', maxLength: 317 } as const;
+const port = { type: 'integer', minimum: 1, maximum: 65535 } as const;
+const stringList = { type: 'array', items: { type: 'string', minLength: 1 }, default: [] } as const;
+
+const tierPeer = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['tier'],
+  properties: { tier: labelValue, namespace: dnsLabel },
+} as const;
+
+const profile = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['tiers'],
+  properties: {
+    allowDns: { type: 'boolean', default: true },
+    allowClusterEgress: { type: 'boolean', default: true },
+    tiers: {
+      type: 'array',
+      items: {
+        type: 'object',
+        additionalProperties: false,
+        required: ['tier', 'port', 'from'],
+        properties: {
+          tier: labelValue,
+          policyName: dnsLabel,
+          port,
+          protocol: { enum: ['TCP', 'UDP', 'SCTP'], default: 'TCP' },
+          from: { anyOf: [{ const: 'anywhere' }, { type: 'array', items: tierPeer, minItems: 1 }] },
+        },
+      },
+    },
+  },
+} as const;
+
+export const configSchema = {
+  $id: 'https://netpol-hygiene.io/config.json',
+  type: 'object',
+  additionalProperties: false,
+  properties: {
+    mode: { enum: ['enforce', 'warn', 'audit'], default: 'enforce' },
+    webhook: {
+      type: 'object',
+      additionalProperties: false,
+      default: {},
+      properties: {
+        namespace: { ...dnsLabel, default: 'netpol-hygiene' },
+        serviceAccount: { ...dnsLabel, default: 'netpol-hygiene' },
+      },
+    },
+    exemptions: {
+      type: 'object',
+      additionalProperties: false,
+      default: {},
+      properties: {
+        namespaces: { type: 'array', items: dnsLabel, default: ['kube-system', 'kube-public', 'kube-node-lease'] },
+        usernames: stringList,
+        groups: stringList,
+      },
+    },
+    adminGroups: { ...stringList, default: ['system:masters'] },
+    tierLabel: {
+      type: 'object',
+      additionalProperties: false,
+      default: {},
+      properties: {
+        key: { ...labelKey, default: 'tier' },
+        values: { type: 'array', items: labelValue, minItems: 1, uniqueItems: true, default: ['ui', 'business', 'db'] },
+      },
+    },
+    tierRules: {
+      type: 'array',
+      default: [],
+      items: {
+        type: 'object',
+        additionalProperties: false,
+        required: ['name', 'tier', 'match'],
+        properties: {
+          name: dnsLabel,
+          tier: labelValue,
+          match: {
+            type: 'object',
+            additionalProperties: false,
+            minProperties: 1,
+            properties: {
+              labels: { type: 'object', propertyNames: labelKey, additionalProperties: labelValue },
+              images: { type: 'array', items: { type: 'string', minLength: 1 }, minItems: 1 },
+              ports: { type: 'array', items: port, minItems: 1 },
+              serviceAccounts: { type: 'array', items: dnsLabel, minItems: 1 },
+              namespaces: { type: 'array', items: dnsLabel, minItems: 1 },
+            },
+          },
+        },
+      },
+    },
+    defaultTier: labelValue,
+    defaultProfile: { ...dnsLabel, default: 'seed' },
+    profiles: {
+      type: 'object',
+      propertyNames: dnsLabel,
+      additionalProperties: profile,
+      minProperties: 1,
+    },
+    audit: {
+      type: 'object',
+      additionalProperties: false,
+      default: {},
+      properties: { file: { type: 'string', minLength: 1 } },
+    },
+    reconcile: {
+      type: 'object',
+      additionalProperties: false,
+      default: {},
+      properties: { resyncSeconds: { type: 'integer', minimum: 10, default: 300 } },
+    },
+  },
+} as const;

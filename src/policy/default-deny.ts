@@ -1,0 +1,35 @@
+import type { LabelSelector, NetworkPolicy } from './network-policy.ts';
+
+export interface DefaultDenyCoverage {
+  readonly ingress: boolean;
+  readonly egress: boolean;
+}
+
+/**
+ * Whether some policy selects every pod and allows nothing in a direction. Judged by what the
+ * policy does, not by its name: `default-deny` that allows everything does not count.
+ * When policyTypes is absent, Kubernetes infers Ingress always and Egress only when the
+ * policy has an egress section.
+ * https://kubernetes.io/docs/concepts/services-networking/network-policies/#default-policies
+ */
+export function defaultDenyCoverage(policies: readonly NetworkPolicy[]): DefaultDenyCoverage {
+  let ingress = false;
+  let egress = false;
+  for (const policy of policies) {
+    const spec = policy.spec;
+    if (spec === undefined || !selectsEveryPod(spec.podSelector)) continue;
+    const types = spec.policyTypes ?? (spec.egress === undefined ? ['Ingress'] : ['Ingress', 'Egress']);
+    if (types.includes('Ingress') && (spec.ingress ?? []).length === 0) ingress = true;
+    if (types.includes('Egress') && (spec.egress ?? []).length === 0) egress = true;
+  }
+  return { ingress, egress };
+}
+
+export function missingDirections(coverage: DefaultDenyCoverage): string[] {
+  return [...(coverage.ingress ? [] : ['ingress']), ...(coverage.egress ? [] : ['egress'])];
+}
+
+function selectsEveryPod(selector: LabelSelector | undefined): boolean {
+  if (selector === undefined) return true;
+  return Object.keys(selector.matchLabels ?? {}).length === 0 && (selector.matchExpressions ?? []).length === 0;
+}

@@ -1,0 +1,67 @@
+import type { AdmissionRequest, KubeObject } from '../admission/review.ts';
+import { type Decision, type RuleContext, type Violation, describeObject, noViolations } from './decision.ts';
+import { defaultDenyCoverage, missingDirections } from './default-deny.ts';
+import { type TierInference, inferTier } from './tier-inference.ts';
+import { annotations } from './vocabulary.ts';
+
+/** Pod CREATE (mutating), POD-TIER: inject the inferred tier label and record its source. */
+export function mutatePod(request: AdmissionRequest, context: RuleContext): Decision {
+  const pod = request.object;
+  if (request.operation !== 'CREATE' || !pod) return noViolations;
+  const inference = podTier(pod, request, context);
+  if (inference.kind !== 'found') return noViolations;
+  const key = context.config.tierLabel.key;
+  const alreadyRecorded = pod.metadata?.labels?.[key] === inference.tier && pod.metadata?.annotations?.[annotations.tierSource] === inference.source;
+  if (alreadyRecorded) return noViolations;
+  const mutated = structuredClone(pod) as KubeObject & { metadata: { labels?: Record<string, string>; annotations?: Record<string, string> } };
+  mutated.metadata ??= {};
+  mutated.metadata.labels = { ...mutated.metadata.labels, [key]: inference.tier };
+  mutated.metadata.annotations = { ...mutated.metadata.annotations, [annotations.tierSource]: inference.source };
+  return { violations: [], mutated, reasons: [`${key}=${inference.tier} from ${inference.source}`] };
+}
+
+/** Pod CREATE (validating): POD-TIER, then POD-PROTECTED. */
+export function validatePod(request: AdmissionRequest, context: RuleContext): Decision {
+  const pod = request.object;
+  if (request.operation !== 'CREATE' || !pod) return noViolations;
+  const namespace = request.namespace ?? '';
+  const violations: Violation[] = [];
+  const tierProblem = tierViolation(pod, request, context);
+  if (tierProblem !== undefined) violations.push({ rule: 'POD-TIER', message: tierProblem });
+  const missing = missingDirections(defaultDenyCoverage(context.cluster.networkPolicies(namespace)));
+  if (missing.length === 0) return { violations, reasons: [] };
+  violations.push({
+    rule: 'POD-PROTECTED',
+    message:
+      `POD-PROTECTED: namespace "${namespace}" has no effective default-deny NetworkPolicy for ${missing.join(' and ')}, ` +
+      `so ${describeObject('pod', pod, request)} would run unprotected; apply the baseline: ` +
+      `netpol-hygiene render --namespace ${namespace} | kubectl apply -f -`,
+  });
+  return { violations, reasons: [], baselineNeeded: namespace };
+}
+
+function podTier(pod: KubeObject, request: AdmissionRequest, { config, cluster }: RuleContext): TierInference {
+  const namespace = request.namespace ?? '';
+  return inferTier(pod, namespace, () => cluster.namespace(namespace)?.labels, config);
+}
+
+function tierViolation(pod: KubeObject, request: AdmissionRequest, context: RuleContext): string | undefined {
+  const { key, values } = context.config.tierLabel;
+  const subject = `${describeObject('pod', pod, request)} in namespace "${request.namespace ?? ''}"`;
+  const choices = `<${values.join('|')}>`;
+  const inference = podTier(pod, request, context);
+  if (inference.kind === 'invalid') {
+    const where = inference.source === 'label' ? `label ${key}=${inference.value}`
+      : inference.source === 'annotation' ? `annotation ${annotations.tier}=${inference.value}`
+      : `namespace default tier ${inference.value}`;
+    return `POD-TIER: ${subject} has ${where}, which is not one of ${values.join(', ')}; set label ${key}=${choices}`;
+  }
+  if (inference.kind === 'none') {
+    return `POD-TIER: ${subject} has no "${key}" label and no rule matched; set label ${key}=${choices}, or annotation ${annotations.tier}, or a default tier on the namespace`;
+  }
+  if (inference.source !== 'label') {
+    // The mutating webhook would have set the label: it did not run for this request.
+    return `POD-TIER: ${subject} has no "${key}" label although ${inference.source} gives ${key}=${inference.tier}; the mutating webhook mutate-pods.netpol-hygiene.io did not run, check its registration`;
+  }
+  return undefined;
+}
