@@ -120,7 +120,10 @@ export const configSchema = {
       type: 'object',
       additionalProperties: false,
       default: {},
-      properties: { resyncSeconds: { type: 'integer', minimum: 10, default: 300 } },
+      properties: {
+        resyncSeconds: { type: 'integer', minimum: 10, default: 300 },
+        leaseDurationSeconds: { type: 'integer', minimum: 2, default: 15 },
+      },
     },
   },
 } as const;

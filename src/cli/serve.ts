@@ -1,0 +1,145 @@
+import { hostname } from 'node:os';
+import { randomBytes } from 'node:crypto';
+import { parseArgs } from 'node:util';
+import { pino } from 'pino';
+import type { AdmissionDeps } from '../admission/handler.ts';
+import { createAuditSink } from '../audit/audit-log.ts';
+import { BaselineApplier } from '../cluster/baseline-applier.ts';
+import { ClusterCache } from '../cluster/cluster-cache.ts';
+import { KubeApi } from '../cluster/kube-api.ts';
+import { LeaderElector } from '../cluster/leader-election.ts';
+import { Reconciler } from '../cluster/reconciler.ts';
+import { ConfigError, loadConfig } from '../config/load.ts';
+import type { Config } from '../config/types.ts';
+import { defaultMaxBodyBytes } from '../http/app.ts';
+import { type RunningServer, startServer } from '../http/server.ts';
+import { ClusterStateUnavailableError } from '../policy/decision.ts';
+
+/**
+ * `serve`: the webhook. Starts serving even when the API server cannot be reached: rules that
+ * need cluster state then fail closed, the rest decide, /readyz says not ready, and the
+ * caches keep retrying.
+ */
+export async function runServe(args: string[]): Promise<number> {
+  const { values } = parseArgs({
+    args,
+    options: {
+      port: { type: 'string', default: '8443' },
+      host: { type: 'string', default: '0.0.0.0' },
+      'tls-cert': { type: 'string' },
+      'tls-key': { type: 'string' },
+      config: { type: 'string' },
+      kubeconfig: { type: 'string' },
+      'max-body-bytes': { type: 'string', default: String(defaultMaxBodyBytes) },
+    },
+  });
+  const log = pino({ base: { component: 'netpol-hygiene' } });
+  let config: Config;
+  try {
+    config = loadConfig(values.config ?? process.env.NETPOL_HYGIENE_CONFIG);
+  } catch (error) {
+    if (!(error instanceof ConfigError)) throw error;
+    process.stderr.write(`netpol-hygiene serve: ${error.message}\n`);
+    return 2;
+  }
+  if (values['tls-cert'] === undefined || values['tls-key'] === undefined) {
+    process.stderr.write('netpol-hygiene serve: --tls-cert and --tls-key are required (the API server calls webhooks over HTTPS only)\n');
+    return 2;
+  }
+  const audit = createAuditSink(config.audit.file);
+  const cluster = connect(values.kubeconfig, config, log, audit);
+  const admission: AdmissionDeps = { context: { config, cluster: cluster.state }, audit, baseline: cluster.applier };
+  const server = await startServer(
+    { admission, readiness: cluster.state, logger: log, maxBodyBytes: Number(values['max-body-bytes']) },
+    { host: values.host, port: Number(values.port), tlsCertFile: values['tls-cert'], tlsKeyFile: values['tls-key'] },
+    log,
+  );
+  cluster.start();
+  handleSignals(server, cluster, audit, log);
+  // Nothing is lost if a promise somewhere is left unhandled: log it and keep serving.
+  process.on('unhandledRejection', (reason) => log.error({ err: String(reason) }, 'unhandled rejection'));
+  return -1;
+}
+
+interface ClusterSide {
+  readonly state: ClusterCache | UnreachableCluster;
+  readonly applier?: BaselineApplier;
+  start(): void;
+  stop(): Promise<void>;
+}
+
+class UnreachableCluster {
+  private readonly reason: string;
+  constructor(reason: string) {
+    this.reason = reason;
+  }
+  namespace(): never {
+    throw new ClusterStateUnavailableError(this.reason);
+  }
+  networkPolicies(): never {
+    throw new ClusterStateUnavailableError(this.reason);
+  }
+  notReadyReason(): string {
+    return this.reason;
+  }
+}
+
+function connect(kubeconfig: string | undefined, config: Config, log: pino.Logger, audit: ReturnType<typeof createAuditSink>): ClusterSide {
+  let api: KubeApi;
+  try {
+    api = KubeApi.load(kubeconfig);
+  } catch (error) {
+    const reason = `no cluster access: ${(error as Error).message}`;
+    log.error(reason);
+    return { state: new UnreachableCluster(reason), start() {}, async stop() {} };
+  }
+  const cache = new ClusterCache(api, log);
+  const applier = new BaselineApplier({ api, config, cluster: cache, log, audit });
+  const reconciler = new Reconciler({ config, cache, converger: applier, audit, log });
+  const identity = process.env.POD_NAME ?? `${hostname()}-${process.pid}-${randomBytes(3).toString('hex')}`;
+  const elector = new LeaderElector(
+    api,
+    {
+      namespace: process.env.POD_NAMESPACE ?? config.webhook.namespace,
+      leaseName: 'netpol-hygiene-reconciler',
+      identity,
+      leaseDurationSeconds: config.reconcile.leaseDurationSeconds,
+      onStartedLeading: () => reconciler.start(),
+      onStoppedLeading: () => reconciler.stop(),
+    },
+    log,
+  );
+  return {
+    state: cache,
+    applier,
+    start() {
+      cache.start();
+      elector.start();
+    },
+    async stop() {
+      await elector.stop();
+      reconciler.stop();
+      cache.stop();
+      api.close();
+    },
+  };
+}
+
+function handleSignals(server: RunningServer, cluster: ClusterSide, audit: ReturnType<typeof createAuditSink>, log: pino.Logger): void {
+  let closing = false;
+  const shutdown = (signal: string): void => {
+    if (closing) return;
+    closing = true;
+    log.info({ signal }, 'shutting down: finishing in-flight requests');
+    const forced = setTimeout(() => process.exit(1), 25_000).unref();
+    void (async () => {
+      await server.close();
+      await cluster.stop();
+      audit.flush();
+      clearTimeout(forced);
+      process.exit(0);
+    })();
+  };
+  process.on('SIGTERM', () => shutdown('SIGTERM'));
+  process.on('SIGINT', () => shutdown('SIGINT'));
+}

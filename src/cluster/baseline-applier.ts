@@ -1,0 +1,116 @@
+import type { Logger } from 'pino';
+import type { BaselineEnsurer } from '../admission/handler.ts';
+import type { AuditSink } from '../audit/audit-log.ts';
+import type { Config } from '../config/types.ts';
+import { isManaged, profileFor, renderBaseline } from '../policy/baseline.ts';
+import type { ClusterState } from '../policy/decision.ts';
+import type { NetworkPolicy } from '../policy/network-policy.ts';
+import { managerName } from '../policy/vocabulary.ts';
+import { KubeApiError, type KubeApi } from './kube-api.ts';
+
+export interface EnsureOptions {
+  readonly dryRun: boolean;
+  /** What asked for it, for the audit record: `pod admission <uid>`, `namespace created`, ... */
+  readonly trigger: string;
+  /** False to leave the audit record to the caller (the start-up backfill writes one summary). */
+  readonly record?: boolean;
+}
+
+const retriedStatuses = new Set([409, 429, 500, 502, 503, 504]);
+const maxAttempts = 4;
+
+/**
+ * Materialises a namespace's profile with server-side apply (field manager netpol-hygiene,
+ * force: the manager owns these fields, so an edit by someone else is taken back). Idempotent.
+ * A same-named policy that netpol-hygiene does not manage is left alone and reported.
+ * https://kubernetes.io/docs/reference/using-api/server-side-apply/
+ */
+export class BaselineApplier implements BaselineEnsurer {
+  private readonly api: KubeApi;
+  private readonly config: Config;
+  private readonly cluster: ClusterState;
+  private readonly log: Logger;
+  private readonly audit: AuditSink;
+
+  constructor(deps: { api: KubeApi; config: Config; cluster: ClusterState; log: Logger; audit: AuditSink }) {
+    this.api = deps.api;
+    this.config = deps.config;
+    this.cluster = deps.cluster;
+    this.log = deps.log;
+    this.audit = deps.audit;
+  }
+
+  /** The baseline the namespace should have, from its profile label. */
+  desired(namespace: string): NetworkPolicy[] {
+    const { profile } = profileFor(this.cluster.namespace(namespace)?.labels, this.config);
+    return renderBaseline(namespace, profile, this.config);
+  }
+
+  /**
+   * Applies what is missing or differs and returns the policies as the API server holds them.
+   * A repair (audit record and Event) is recorded only when something actually changed,
+   * which server-side apply shows as a new resourceVersion.
+   */
+  async ensure(namespace: string, options: EnsureOptions): Promise<readonly NetworkPolicy[]> {
+    return (await this.converge(namespace, options)).applied;
+  }
+
+  async converge(namespace: string, options: EnsureOptions): Promise<{ applied: readonly NetworkPolicy[]; changed: readonly string[] }> {
+    const existing = new Map(this.cluster.networkPolicies(namespace).map((p) => [p.metadata?.name, p]));
+    const wanted = this.desired(namespace);
+    const foreign = wanted.filter((p) => existing.has(p.metadata?.name) && !isManaged(existing.get(p.metadata?.name)));
+    if (foreign.length > 0) {
+      this.log.warn({ namespace, policies: foreign.map((p) => p.metadata?.name) }, 'baseline policy names are taken by policies netpol-hygiene does not manage; left alone');
+    }
+    const applied = await Promise.all(wanted.filter((p) => !foreign.includes(p)).map((policy) => this.apply(policy, options.dryRun)));
+    const changed = applied
+      .filter((p) => existing.get(p.metadata?.name)?.metadata?.resourceVersion !== p.metadata?.resourceVersion)
+      .map((p) => p.metadata?.name ?? '');
+    if (!options.dryRun && changed.length > 0 && options.record !== false) {
+      const message = `applied baseline policies ${changed.join(', ')} to namespace "${namespace}" (${options.trigger})`;
+      this.audit.write({ event: 'repair', namespace, action: 'apply-baseline', policies: changed, trigger: options.trigger, message });
+      await this.recordEvent(namespace, 'BaselineApplied', message);
+    }
+    return { applied, changed };
+  }
+
+  private async apply(policy: NetworkPolicy, dryRun: boolean): Promise<NetworkPolicy> {
+    const path = `/apis/networking.k8s.io/v1/namespaces/${policy.metadata?.namespace}/networkpolicies/${policy.metadata?.name}`;
+    const query = { fieldManager: managerName, force: 'true', dryRun: dryRun ? 'All' : undefined };
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await this.api.request<NetworkPolicy>('PATCH', path, { body: policy, contentType: 'application/apply-patch+yaml', query });
+      } catch (error) {
+        const retriable = !(error instanceof KubeApiError) || retriedStatuses.has(error.statusCode);
+        if (!retriable || attempt >= maxAttempts) throw error;
+        await new Promise((resolve) => setTimeout(resolve, 100 * 2 ** attempt));
+      }
+    }
+  }
+
+  /** A Kubernetes Event on the namespace, so `kubectl describe namespace` shows the repair. */
+  async recordEvent(namespace: string, reason: string, message: string): Promise<void> {
+    const now = new Date().toISOString();
+    const event = {
+      apiVersion: 'v1',
+      kind: 'Event',
+      metadata: { generateName: `${namespace}.netpol-hygiene.`, namespace },
+      involvedObject: { apiVersion: 'v1', kind: 'Namespace', name: namespace },
+      reason,
+      message: message.slice(0, 1024),
+      type: 'Normal',
+      source: { component: managerName },
+      reportingComponent: managerName,
+      reportingInstance: process.env.POD_NAME ?? managerName,
+      firstTimestamp: now,
+      lastTimestamp: now,
+      count: 1,
+    };
+    try {
+      await this.api.request('POST', `/api/v1/namespaces/${namespace}/events`, { body: event });
+    } catch (error) {
+      // An event is a courtesy; the audit record is the durable trace.
+      this.log.warn({ namespace, err: (error as Error).message }, 'could not record event');
+    }
+  }
+}

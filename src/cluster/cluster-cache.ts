@@ -1,0 +1,86 @@
+import type { Logger } from 'pino';
+import { type ClusterState, ClusterStateUnavailableError, type NamespaceView } from '../policy/decision.ts';
+import type { NetworkPolicy } from '../policy/network-policy.ts';
+import type { Readiness } from '../http/app.ts';
+import type { KubeApi } from './kube-api.ts';
+import { ResourceCache } from './resource-cache.ts';
+
+interface CachedNamespace extends NamespaceView {
+  readonly metadata: { readonly name: string; readonly resourceVersion?: string };
+}
+
+/** A cache that has lost the API server for longer than this no longer answers. */
+const defaultStaleAfterMs = 30_000;
+
+/**
+ * Namespaces and NetworkPolicies from informer caches: no API call per admission request.
+ * Answers only after the first sync, and stops answering (fail closed) when the API server
+ * has been unreachable for longer than `staleAfterMs`.
+ */
+export class ClusterCache implements ClusterState, Readiness {
+  readonly namespaces: ResourceCache<CachedNamespace>;
+  readonly policies: ResourceCache<NetworkPolicy>;
+  private readonly staleAfterMs: number;
+
+  constructor(api: KubeApi, log: Logger, staleAfterMs = defaultStaleAfterMs) {
+    this.staleAfterMs = staleAfterMs;
+    this.namespaces = new ResourceCache(api, { path: '/api/v1/namespaces', resource: 'namespaces', strip: stripNamespace }, log);
+    this.policies = new ResourceCache(api, { path: '/apis/networking.k8s.io/v1/networkpolicies', resource: 'networkpolicies', strip: stripPolicy }, log);
+  }
+
+  start(): void {
+    this.namespaces.start();
+    this.policies.start();
+  }
+
+  stop(): void {
+    this.namespaces.stop();
+    this.policies.stop();
+  }
+
+  namespace(name: string): NamespaceView | undefined {
+    this.assertAvailable();
+    return this.namespaces.get('', name);
+  }
+
+  networkPolicies(namespace: string): readonly NetworkPolicy[] {
+    this.assertAvailable();
+    return this.policies.list(namespace);
+  }
+
+  notReadyReason(): string | undefined {
+    for (const cache of [this.namespaces, this.policies]) {
+      const name = cache === this.namespaces ? 'namespaces' : 'networkpolicies';
+      if (!cache.synced) return `${name} cache has not synced yet${cache.lastError ? `: ${cache.lastError}` : ''}`;
+      if (cache.brokenSince !== undefined && Date.now() - cache.brokenSince > this.staleAfterMs) {
+        return `${name} cache lost the API server ${Math.round((Date.now() - cache.brokenSince) / 1000)}s ago: ${cache.lastError ?? 'unknown error'}`;
+      }
+    }
+    return undefined;
+  }
+
+  private assertAvailable(): void {
+    const reason = this.notReadyReason();
+    if (reason !== undefined) throw new ClusterStateUnavailableError(reason);
+  }
+}
+
+function stripNamespace(raw: Record<string, unknown>): CachedNamespace {
+  const metadata = (raw.metadata ?? {}) as { name?: string; labels?: Record<string, string>; deletionTimestamp?: string; resourceVersion?: string };
+  const phase = (raw.status as { phase?: string } | undefined)?.phase;
+  const name = metadata.name ?? '';
+  return {
+    name,
+    labels: metadata.labels ?? {},
+    terminating: metadata.deletionTimestamp !== undefined || phase === 'Terminating',
+    metadata: { name, resourceVersion: metadata.resourceVersion },
+  };
+}
+
+function stripPolicy(raw: Record<string, unknown>): NetworkPolicy {
+  const metadata = (raw.metadata ?? {}) as { name?: string; namespace?: string; labels?: Record<string, string>; resourceVersion?: string };
+  return {
+    metadata: { name: metadata.name, namespace: metadata.namespace, labels: metadata.labels, resourceVersion: metadata.resourceVersion },
+    spec: raw.spec as NetworkPolicy['spec'],
+  };
+}

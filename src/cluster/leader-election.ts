@@ -1,0 +1,140 @@
+import type { Logger } from 'pino';
+import { KubeApiError, type KubeApi } from './kube-api.ts';
+
+interface Lease {
+  metadata: { name: string; namespace: string; resourceVersion?: string };
+  spec: { holderIdentity?: string; leaseDurationSeconds?: number; acquireTime?: string; renewTime?: string; leaseTransitions?: number };
+}
+
+export interface LeaderElectionOptions {
+  readonly namespace: string;
+  readonly leaseName: string;
+  readonly identity: string;
+  readonly leaseDurationSeconds: number;
+  readonly onStartedLeading: () => void;
+  readonly onStoppedLeading: () => void;
+}
+
+/**
+ * Leader election on a coordination.k8s.io/v1 Lease, as client-go's leaderelection does it:
+ * the holder renews every third of the lease; anyone may take a lease whose renewTime is
+ * older than its duration; updates carry the resourceVersion, so two candidates cannot both
+ * win. A leader that cannot renew within the duration steps down.
+ * https://kubernetes.io/docs/concepts/architecture/leases/
+ */
+export class LeaderElector {
+  private readonly api: KubeApi;
+  private readonly options: LeaderElectionOptions;
+  private readonly log: Logger;
+  private timer: NodeJS.Timeout | undefined;
+  private lastRenewed = 0;
+  private stopped = false;
+  leading = false;
+
+  constructor(api: KubeApi, options: LeaderElectionOptions, log: Logger) {
+    this.api = api;
+    this.options = options;
+    this.log = log.child({ lease: `${options.namespace}/${options.leaseName}`, identity: options.identity });
+  }
+
+  start(): void {
+    this.stopped = false;
+    void this.tick();
+  }
+
+  /** Steps down and releases the lease so another replica takes over at once. */
+  async stop(): Promise<void> {
+    this.stopped = true;
+    clearTimeout(this.timer);
+    if (!this.leading) return;
+    this.setLeading(false);
+    try {
+      const lease = await this.get();
+      if (lease?.spec.holderIdentity === this.options.identity) {
+        await this.put({ ...lease, spec: { ...lease.spec, holderIdentity: '', leaseDurationSeconds: 1 } });
+      }
+    } catch (error) {
+      this.log.warn({ err: (error as Error).message }, 'could not release the lease');
+    }
+  }
+
+  private async tick(): Promise<void> {
+    try {
+      await this.tryAcquireOrRenew();
+    } catch (error) {
+      const conflict = error instanceof KubeApiError && error.statusCode === 409;
+      if (!conflict) this.log.warn({ err: (error as Error).message }, 'lease update failed');
+    }
+    if (this.leading && Date.now() - this.lastRenewed > this.options.leaseDurationSeconds * 1000) {
+      this.log.warn('could not renew the lease in time; stepping down');
+      this.setLeading(false);
+    }
+    if (!this.stopped) this.timer = setTimeout(() => void this.tick(), (this.options.leaseDurationSeconds * 1000) / 3);
+  }
+
+  private async tryAcquireOrRenew(): Promise<void> {
+    const now = new Date();
+    const lease = await this.get();
+    if (lease === undefined) {
+      await this.api.request('POST', `/apis/coordination.k8s.io/v1/namespaces/${this.options.namespace}/leases`, {
+        body: this.newLease(now, undefined),
+      });
+      return this.renewed();
+    }
+    const holder = lease.spec.holderIdentity ?? '';
+    const renewed = Date.parse(lease.spec.renewTime ?? lease.spec.acquireTime ?? '1970-01-01T00:00:00Z');
+    const expired = now.getTime() > renewed + (lease.spec.leaseDurationSeconds ?? this.options.leaseDurationSeconds) * 1000;
+    if (holder === this.options.identity) {
+      await this.put({ ...lease, spec: { ...lease.spec, renewTime: now.toISOString(), leaseDurationSeconds: this.options.leaseDurationSeconds } });
+      return this.renewed();
+    }
+    if (holder !== '' && !expired) {
+      if (this.leading) this.setLeading(false);
+      return;
+    }
+    await this.put({ ...this.newLease(now, lease), metadata: lease.metadata });
+    this.renewed();
+  }
+
+  private newLease(now: Date, previous: Lease | undefined): Lease {
+    return {
+      metadata: { name: this.options.leaseName, namespace: this.options.namespace },
+      spec: {
+        holderIdentity: this.options.identity,
+        leaseDurationSeconds: this.options.leaseDurationSeconds,
+        acquireTime: now.toISOString(),
+        renewTime: now.toISOString(),
+        leaseTransitions: (previous?.spec.leaseTransitions ?? -1) + 1,
+      },
+    };
+  }
+
+  private renewed(): void {
+    this.lastRenewed = Date.now();
+    if (!this.leading) this.setLeading(true);
+  }
+
+  private setLeading(leading: boolean): void {
+    this.leading = leading;
+    this.log.info(leading ? 'became the leader: reconciling' : 'no longer the leader');
+    if (leading) this.options.onStartedLeading();
+    else this.options.onStoppedLeading();
+  }
+
+  private async get(): Promise<Lease | undefined> {
+    try {
+      return await this.api.request<Lease>('GET', this.path());
+    } catch (error) {
+      if (error instanceof KubeApiError && error.statusCode === 404) return undefined;
+      throw error;
+    }
+  }
+
+  private async put(lease: Lease): Promise<void> {
+    await this.api.request('PUT', this.path(), { body: { apiVersion: 'coordination.k8s.io/v1', kind: 'Lease', ...lease } });
+  }
+
+  private path(): string {
+    return `/apis/coordination.k8s.io/v1/namespaces/${this.options.namespace}/leases/${this.options.leaseName}`;
+  }
+}

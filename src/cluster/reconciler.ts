@@ -1,0 +1,162 @@
+import { isDeepStrictEqual } from 'node:util';
+import type { Logger } from 'pino';
+import type { AuditSink } from '../audit/audit-log.ts';
+import type { Config } from '../config/types.ts';
+import { isManaged } from '../policy/baseline.ts';
+import { isExemptNamespace } from '../policy/exemptions.ts';
+import type { NamespaceView } from '../policy/decision.ts';
+import type { NetworkPolicy } from '../policy/network-policy.ts';
+import type { CacheEvent } from './resource-cache.ts';
+
+/** What the reconciler needs from the applier (BaselineApplier in production). */
+export interface Converger {
+  desired(namespace: string): NetworkPolicy[];
+  converge(namespace: string, options: { dryRun: false; trigger: string; record?: boolean }): Promise<{ changed: readonly string[] }>;
+}
+
+/** What it reads from the caches (ClusterCache in production). */
+export interface ReconcilerCache {
+  namespaces: { all(): NamespaceView[]; get(namespace: '', name: string): NamespaceView | undefined; onEvent(listener: (event: CacheEvent<NamespaceView>) => void): void };
+  policies: { list(namespace: string): NetworkPolicy[]; onEvent(listener: (event: CacheEvent<NetworkPolicy>) => void): void };
+  notReadyReason(): string | undefined;
+}
+
+export interface ReconcilerDeps {
+  readonly config: Config;
+  readonly cache: ReconcilerCache;
+  readonly converger: Converger;
+  readonly audit: AuditSink;
+  readonly log: Logger;
+}
+
+const maxBackoffMs = 60_000;
+
+/**
+ * Keeps every governed namespace's baseline in place: backfills namespaces that predate
+ * the webhook, applies the baseline to new namespaces, re-creates deleted and restores
+ * edited managed policies, and resyncs everything periodically so a changed profile
+ * converges. Runs only on the leader; the cache listeners are cheap and always attached.
+ */
+export class Reconciler {
+  private readonly deps: ReconcilerDeps;
+  private readonly pending = new Map<string, string>();
+  private readonly failures = new Map<string, number>();
+  private running = false;
+  private draining = false;
+  private resyncTimer: NodeJS.Timeout | undefined;
+  private backfillDone = false;
+
+  constructor(deps: ReconcilerDeps) {
+    this.deps = deps;
+    deps.cache.namespaces.onEvent((event) => this.onNamespaceEvent(event));
+    deps.cache.policies.onEvent((event) => this.onPolicyEvent(event));
+  }
+
+  start(): void {
+    this.running = true;
+    this.backfillDone = false;
+    void this.backfill();
+    this.resyncTimer = setInterval(() => this.enqueueAll('periodic resync'), this.deps.config.reconcile.resyncSeconds * 1000);
+  }
+
+  stop(): void {
+    this.running = false;
+    clearInterval(this.resyncTimer);
+    this.pending.clear();
+  }
+
+  /** Whether a namespace's managed policies match its profile, as the cache shows them. */
+  needsRepair(namespace: string): boolean {
+    const existing = new Map(this.deps.cache.policies.list(namespace).map((p) => [p.metadata?.name, p]));
+    return this.deps.converger.desired(namespace).some((wanted) => {
+      const current = existing.get(wanted.metadata?.name);
+      if (current === undefined) return true;
+      return isManaged(current) && !isDeepStrictEqual(current.spec, wanted.spec);
+    });
+  }
+
+  private async backfill(): Promise<void> {
+    while (this.running && this.deps.cache.notReadyReason() !== undefined) await sleep(200);
+    if (!this.running) return;
+    const repaired: string[] = [];
+    for (const namespace of this.governed()) {
+      if (!this.running) return;
+      if (!this.needsRepair(namespace.name)) continue;
+      try {
+        const { changed } = await this.deps.converger.converge(namespace.name, { dryRun: false, trigger: 'start-up backfill', record: false });
+        if (changed.length > 0) repaired.push(namespace.name);
+      } catch (error) {
+        this.enqueue(namespace.name, 'start-up backfill (retry)');
+        this.deps.log.warn({ namespace: namespace.name, err: (error as Error).message }, 'backfill failed; will retry');
+      }
+    }
+    this.backfillDone = true;
+    const message = `start-up backfill: applied the baseline to ${repaired.length} existing namespace(s)${repaired.length > 0 ? `: ${repaired.join(', ')}` : ''}`;
+    this.deps.audit.write({ event: 'repair', namespace: '*', action: 'backfill', policies: [], trigger: 'start-up', message });
+    this.deps.log.info({ repaired: repaired.length }, message);
+    void this.drain();
+  }
+
+  private onNamespaceEvent(event: CacheEvent<NamespaceView>): void {
+    if (event.type === 'relisted') return this.enqueueAll('namespaces relisted');
+    if (event.type === 'added') this.enqueue(event.object.name, 'namespace created');
+    if (event.type === 'modified' && !isDeepStrictEqual(event.previous?.labels, event.object.labels)) this.enqueue(event.object.name, 'namespace labels changed');
+  }
+
+  private onPolicyEvent(event: CacheEvent<NetworkPolicy>): void {
+    if (event.type === 'relisted') return this.enqueueAll('network policies relisted');
+    const namespace = event.object.metadata?.namespace;
+    const name = event.object.metadata?.name;
+    if (namespace === undefined || !(isManaged(event.previous) || isManaged(event.object))) return;
+    if (event.type === 'deleted') this.enqueue(namespace, `managed policy "${name}" was deleted`);
+    if (event.type === 'modified') this.enqueue(namespace, `managed policy "${name}" was changed`);
+  }
+
+  private governed(): NamespaceView[] {
+    return this.deps.cache.namespaces.all().filter((ns) => !ns.terminating && !isExemptNamespace(ns.name, this.deps.config));
+  }
+
+  private enqueueAll(trigger: string): void {
+    for (const namespace of this.governed()) this.enqueue(namespace.name, trigger);
+  }
+
+  private enqueue(namespace: string, trigger: string): void {
+    if (!this.running || isExemptNamespace(namespace, this.deps.config)) return;
+    if (!this.pending.has(namespace)) this.pending.set(namespace, trigger);
+    if (this.backfillDone) void this.drain();
+  }
+
+  private async drain(): Promise<void> {
+    if (this.draining) return;
+    this.draining = true;
+    try {
+      for (const [namespace, trigger] of this.pending) {
+        this.pending.delete(namespace);
+        if (!this.running) break;
+        await this.reconcile(namespace, trigger);
+      }
+    } finally {
+      this.draining = false;
+    }
+    if (this.pending.size > 0 && this.running) void this.drain();
+  }
+
+  private async reconcile(namespace: string, trigger: string): Promise<void> {
+    const view = this.deps.cache.namespaces.get('', namespace);
+    if (view === undefined || view.terminating || !this.needsRepair(namespace)) return;
+    try {
+      await this.deps.converger.converge(namespace, { dryRun: false, trigger });
+      this.failures.delete(namespace);
+    } catch (error) {
+      const failures = (this.failures.get(namespace) ?? 0) + 1;
+      this.failures.set(namespace, failures);
+      const delay = Math.min(1000 * 2 ** (failures - 1), maxBackoffMs);
+      this.deps.log.warn({ namespace, trigger, err: (error as Error).message, retryInMs: delay }, 'reconcile failed; backing off');
+      setTimeout(() => this.enqueue(namespace, `${trigger} (retry ${failures})`), delay).unref();
+    }
+  }
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}

@@ -1,0 +1,196 @@
+import type { Logger } from 'pino';
+import { KubeApiError, type KubeApi, type WatchEventType } from './kube-api.ts';
+
+export interface CachedObject {
+  readonly metadata?: { readonly name?: string; readonly namespace?: string; readonly resourceVersion?: string };
+}
+
+export interface ResourceCacheOptions<T extends CachedObject> {
+  /** Collection path, e.g. `/api/v1/namespaces`. */
+  readonly path: string;
+  readonly resource: string;
+  /**
+   * Keeps only what the rules read, so 10,000 namespaces × 7 policies fit in memory:
+   * managedFields alone are larger than the rest of a NetworkPolicy.
+   */
+  readonly strip: (object: Record<string, unknown>) => T;
+  readonly pageSize?: number;
+  readonly maxBackoffMs?: number;
+}
+
+export type CacheEvent<T> =
+  | { readonly type: 'added' | 'modified' | 'deleted'; readonly object: T; readonly previous?: T }
+  /** The cache was (re)filled from a list; consumers should reconcile everything. */
+  | { readonly type: 'relisted' };
+
+type Listener<T> = (event: CacheEvent<T>) => void;
+
+interface ListResponse {
+  readonly metadata?: { readonly resourceVersion?: string; readonly continue?: string };
+  readonly items: Record<string, unknown>[];
+}
+
+/**
+ * List-then-watch cache of one resource (the informer pattern). A watch that ends is resumed
+ * from the last resourceVersion; 410 Gone, an ERROR event or a failed watch relists, with
+ * exponential backoff while the API server is unreachable. Bookmarks keep the
+ * resourceVersion fresh so a resumed watch rarely needs a relist.
+ * https://kubernetes.io/docs/reference/using-api/api-concepts/#efficient-detection-of-changes
+ */
+export class ResourceCache<T extends CachedObject> {
+  private readonly api: KubeApi;
+  private readonly options: ResourceCacheOptions<T>;
+  private readonly log: Logger;
+  private readonly byNamespace = new Map<string, Map<string, T>>();
+  private readonly listeners: Listener<T>[] = [];
+  private resourceVersion = '';
+  private abort: AbortController | undefined;
+  private stopped = false;
+  private failures = 0;
+  private retryTimer: NodeJS.Timeout | undefined;
+  /** True once the first list has completed. */
+  synced = false;
+  /** When the connection to the API server was lost; undefined while healthy. */
+  brokenSince: number | undefined;
+  lastError: string | undefined;
+
+  constructor(api: KubeApi, options: ResourceCacheOptions<T>, log: Logger) {
+    this.api = api;
+    this.options = options;
+    this.log = log.child({ cache: options.resource });
+  }
+
+  start(): void {
+    this.stopped = false;
+    void this.relist();
+  }
+
+  stop(): void {
+    this.stopped = true;
+    clearTimeout(this.retryTimer);
+    this.abort?.abort();
+  }
+
+  onEvent(listener: Listener<T>): void {
+    this.listeners.push(listener);
+  }
+
+  get(namespace: string, name: string): T | undefined {
+    return this.byNamespace.get(namespace)?.get(name);
+  }
+
+  list(namespace: string): T[] {
+    const objects = this.byNamespace.get(namespace);
+    return objects === undefined ? [] : [...objects.values()];
+  }
+
+  all(): T[] {
+    return [...this.byNamespace.values()].flatMap((objects) => [...objects.values()]);
+  }
+
+  private async relist(): Promise<void> {
+    if (this.stopped) return;
+    try {
+      const items: T[] = [];
+      let continueToken: string | undefined;
+      let resourceVersion = '';
+      do {
+        const page = await this.api.request<ListResponse>('GET', this.options.path, {
+          query: { limit: String(this.options.pageSize ?? 500), continue: continueToken },
+        });
+        items.push(...page.items.map(this.options.strip));
+        continueToken = page.metadata?.continue || undefined;
+        resourceVersion = page.metadata?.resourceVersion ?? '';
+      } while (continueToken !== undefined);
+      this.replaceAll(items);
+      this.resourceVersion = resourceVersion;
+      this.synced = true;
+      this.emit({ type: 'relisted' });
+      await this.watch();
+    } catch (error) {
+      this.retryLater(error);
+    }
+  }
+
+  private async watch(): Promise<void> {
+    if (this.stopped) return;
+    const query = { resourceVersion: this.resourceVersion, allowWatchBookmarks: 'true' };
+    this.abort = await this.api.watch(this.options.path, query, (type, object) => this.apply(type, object), (error) => this.watchEnded(error));
+    this.failures = 0;
+    this.brokenSince = undefined;
+    this.lastError = undefined;
+  }
+
+  private watchEnded(error: unknown): void {
+    if (this.stopped) return;
+    if (error === null || error === undefined || (error as Error).name === 'TimeoutError') {
+      // The API server closes watches after a while; resume where we were.
+      void this.watch().catch((watchError: unknown) => this.retryLater(watchError));
+      return;
+    }
+    this.retryLater(error);
+  }
+
+  private retryLater(error: unknown): void {
+    if (this.stopped) return;
+    this.failures += 1;
+    this.brokenSince ??= Date.now();
+    this.lastError = error instanceof Error ? error.message : String(error);
+    const delay = Math.min(500 * 2 ** Math.min(this.failures - 1, 10), this.options.maxBackoffMs ?? 30_000);
+    this.log.warn({ err: this.lastError, retryInMs: delay, gone: error instanceof KubeApiError && error.statusCode === 410 }, `${this.options.resource} watch failed; relisting`);
+    this.resourceVersion = '';
+    clearTimeout(this.retryTimer);
+    this.retryTimer = setTimeout(() => void this.relist(), delay);
+  }
+
+  private apply(type: WatchEventType, raw: Record<string, unknown>): void {
+    if (type === 'ERROR') {
+      // Typically 410 Gone: our resourceVersion is too old. Drop the stream and relist.
+      this.abort?.abort();
+      this.retryLater(new Error(`watch error: ${JSON.stringify(raw).slice(0, 300)}`));
+      return;
+    }
+    const metadata = raw.metadata as { resourceVersion?: string } | undefined;
+    if (metadata?.resourceVersion !== undefined) this.resourceVersion = metadata.resourceVersion;
+    if (type === 'BOOKMARK') return;
+    const object = this.options.strip(raw);
+    const namespace = object.metadata?.namespace ?? '';
+    const name = object.metadata?.name ?? '';
+    const previous = this.get(namespace, name);
+    if (type === 'DELETED') {
+      this.byNamespace.get(namespace)?.delete(name);
+      this.emit({ type: 'deleted', object, previous });
+      return;
+    }
+    let objects = this.byNamespace.get(namespace);
+    if (objects === undefined) {
+      objects = new Map();
+      this.byNamespace.set(namespace, objects);
+    }
+    objects.set(name, object);
+    this.emit({ type: previous === undefined ? 'added' : 'modified', object, previous });
+  }
+
+  private replaceAll(items: readonly T[]): void {
+    this.byNamespace.clear();
+    for (const object of items) {
+      const namespace = object.metadata?.namespace ?? '';
+      let objects = this.byNamespace.get(namespace);
+      if (objects === undefined) {
+        objects = new Map();
+        this.byNamespace.set(namespace, objects);
+      }
+      objects.set(object.metadata?.name ?? '', object);
+    }
+  }
+
+  private emit(event: CacheEvent<T>): void {
+    for (const listener of this.listeners) {
+      try {
+        listener(event);
+      } catch (error) {
+        this.log.error({ err: (error as Error).message }, 'cache listener failed');
+      }
+    }
+  }
+}

@@ -1,0 +1,42 @@
+import type { Server } from 'node:https';
+import type { FastifyInstance } from 'fastify';
+import type { Logger } from 'pino';
+import { type AppDeps, buildApp } from './app.ts';
+import { readTlsPair, warnIfExpired, watchTlsPair } from './tls-files.ts';
+
+export interface ServeOptions {
+  readonly host: string;
+  readonly port: number;
+  readonly tlsCertFile: string;
+  readonly tlsKeyFile: string;
+  readonly tlsPollIntervalMs?: number;
+}
+
+export interface RunningServer {
+  readonly app: FastifyInstance;
+  readonly port: number;
+  /** Stops accepting connections, lets in-flight requests finish, then resolves. */
+  close(): Promise<void>;
+}
+
+/** Listens with TLS and swaps the serving certificate in place when its files change. */
+export async function startServer(deps: Omit<AppDeps, 'https'>, options: ServeOptions, log: Logger): Promise<RunningServer> {
+  const pair = readTlsPair(options.tlsCertFile, options.tlsKeyFile);
+  warnIfExpired(pair.notAfter, log);
+  const app = buildApp({ ...deps, https: { cert: pair.cert, key: pair.key } });
+  await app.listen({ host: options.host, port: options.port });
+  const server = app.server as Server;
+  // New handshakes use the new pair; open connections and in-flight requests are untouched.
+  const stopWatching = watchTlsPair(options.tlsCertFile, options.tlsKeyFile, (next) => server.setSecureContext({ cert: next.cert, key: next.key, minVersion: 'TLSv1.2' }), log, options.tlsPollIntervalMs);
+  const address = server.address();
+  const port = typeof address === 'object' && address !== null ? address.port : options.port;
+  log.info({ host: options.host, port }, 'netpol-hygiene webhook listening');
+  return {
+    app,
+    port,
+    async close() {
+      stopWatching();
+      await app.close();
+    },
+  };
+}
