@@ -18,12 +18,18 @@ export function validateNamespace(request: AdmissionRequest, context: RuleContex
   const namespace = request.object;
   if (!namespace || (request.operation !== 'CREATE' && request.operation !== 'UPDATE')) return noViolations;
   const name = namespace.metadata?.name ?? request.name ?? '';
-  const violations = [...defaultDenyViolations(name, namespace, context), ...labelViolations(name, request, context)];
+  const violations = [...defaultDenyViolations(name, request, context), ...labelViolations(name, request, context)];
   return { violations, reasons: [] };
 }
 
-function defaultDenyViolations(name: string, namespace: KubeObject, { config }: RuleContext): Violation[] {
-  const profile = namespace.metadata?.labels?.[labels.profile];
+/**
+ * A namespace that predates the webhook has no profile label and is governed by the default
+ * profile; it is not refused on UPDATE for lacking one. Removing a label it had is refused.
+ */
+function defaultDenyViolations(name: string, request: AdmissionRequest, { config }: RuleContext): Violation[] {
+  const profile = request.object?.metadata?.labels?.[labels.profile];
+  const before = request.oldObject?.metadata?.labels?.[labels.profile];
+  if (request.operation === 'UPDATE' && profile === undefined && before === undefined) return [];
   const known = Object.keys(config.profiles).join(', ');
   const onlyExempt = `only exempt namespaces may go without a baseline (exemptions.namespaces in the netpol-hygiene config)`;
   let message: string | undefined;
