@@ -1,0 +1,151 @@
+import t from 'tap';
+import { pino } from 'pino';
+import { type Converger, Reconciler, type ReconcilerCache } from '../../src/cluster/reconciler.ts';
+import type { CacheEvent } from '../../src/cluster/resource-cache.ts';
+import { renderBaseline } from '../../src/policy/baseline.ts';
+import type { NamespaceView } from '../../src/policy/decision.ts';
+import type { NetworkPolicy } from '../../src/policy/network-policy.ts';
+import { configWith, defaultConfig, recordingAudit } from './helpers.ts';
+
+const config = configWith({ reconcile: { resyncSeconds: 3600, leaseDurationSeconds: 15 } });
+const seed = defaultConfig.profiles.seed!;
+
+/** Map-backed caches that the test drives by emitting events, as the informers would. */
+function fakeCaches(namespaces: NamespaceView[], policies: Record<string, NetworkPolicy[]>) {
+  const namespaceListeners: ((e: CacheEvent<NamespaceView>) => void)[] = [];
+  const policyListeners: ((e: CacheEvent<NetworkPolicy>) => void)[] = [];
+  const cache: ReconcilerCache = {
+    namespaces: {
+      all: () => namespaces,
+      get: (_: '', name: string) => namespaces.find((n) => n.name === name),
+      onEvent: (listener) => void namespaceListeners.push(listener),
+    },
+    policies: {
+      list: (namespace) => policies[namespace] ?? [],
+      onEvent: (listener) => void policyListeners.push(listener),
+    },
+    notReadyReason: () => undefined,
+  };
+  return {
+    cache,
+    emitNamespace: (event: CacheEvent<NamespaceView>) => namespaceListeners.forEach((l) => l(event)),
+    emitPolicy: (event: CacheEvent<NetworkPolicy>) => policyListeners.forEach((l) => l(event)),
+  };
+}
+
+/** Records converge calls; "applies" by putting the desired policies into the fake cache. */
+function recordingConverger(policies: Record<string, NetworkPolicy[]>, failTimes = 0) {
+  const calls: { namespace: string; trigger: string; record?: boolean }[] = [];
+  let failuresLeft = failTimes;
+  const converger: Converger = {
+    desired: (namespace) => renderBaseline(namespace, seed, config),
+    async converge(namespace, options) {
+      calls.push({ namespace, trigger: options.trigger, record: options.record });
+      if (failuresLeft > 0) {
+        failuresLeft -= 1;
+        throw new Error('connection refused');
+      }
+      const before = new Set((policies[namespace] ?? []).map((p) => p.metadata?.name));
+      policies[namespace] = renderBaseline(namespace, seed, config);
+      return { changed: policies[namespace].map((p) => p.metadata?.name ?? '').filter((n) => !before.has(n)) };
+    },
+  };
+  return { converger, calls };
+}
+
+const ns = (name: string, terminating = false): NamespaceView => ({ name, labels: {}, terminating });
+
+async function settle(ms = 20): Promise<void> {
+  await new Promise((resolve) => setTimeout(resolve, ms));
+}
+
+t.test('start-up backfill repairs only governed namespaces that need it, with one summary record', async (t) => {
+  const policies: Record<string, NetworkPolicy[]> = { complete: renderBaseline('complete', seed, config) };
+  const { cache } = fakeCaches([ns('legacy'), ns('complete'), ns('kube-system'), ns('netpol-hygiene'), ns('leaving', true)], policies);
+  const { converger, calls } = recordingConverger(policies);
+  const audit = recordingAudit();
+  const reconciler = new Reconciler({ config, cache, converger, audit, log: pino({ level: 'silent' }) });
+  reconciler.start();
+  t.teardown(() => reconciler.stop());
+  await settle();
+  t.same(calls, [{ namespace: 'legacy', trigger: 'start-up backfill', record: false }]);
+  t.same(audit.records, [
+    { event: 'repair', namespace: '*', action: 'backfill', policies: [], trigger: 'start-up', message: 'start-up backfill: applied the baseline to 1 existing namespace(s): legacy' },
+  ]);
+});
+
+t.test('events after start-up: new namespace, deleted or edited managed policy; unmanaged ones are ignored', async (t) => {
+  const policies: Record<string, NetworkPolicy[]> = {};
+  const namespaces = [ns('products-prod')];
+  const { cache, emitNamespace, emitPolicy } = fakeCaches(namespaces, policies);
+  const { converger, calls } = recordingConverger(policies);
+  const reconciler = new Reconciler({ config, cache, converger, audit: recordingAudit(), log: pino({ level: 'silent' }) });
+  reconciler.start();
+  t.teardown(() => reconciler.stop());
+  await settle();
+  calls.length = 0;
+
+  namespaces.push(ns('products-stage'));
+  emitNamespace({ type: 'added', object: ns('products-stage') });
+  await settle();
+  t.same(calls, [{ namespace: 'products-stage', trigger: 'namespace created', record: undefined }], 'a new namespace gets its baseline');
+
+  calls.length = 0;
+  const allowDns = policies['products-prod']!.find((p) => p.metadata?.name === 'allow-dns')!;
+  policies['products-prod'] = policies['products-prod']!.filter((p) => p !== allowDns);
+  emitPolicy({ type: 'deleted', object: allowDns, previous: allowDns });
+  await settle();
+  t.same(calls, [{ namespace: 'products-prod', trigger: 'managed policy "allow-dns" was deleted', record: undefined }], 'a deleted managed policy is re-created');
+
+  calls.length = 0;
+  const defaultDeny = policies['products-prod']!.find((p) => p.metadata?.name === 'default-deny')!;
+  const weakened: NetworkPolicy = { ...defaultDeny, spec: { podSelector: {}, policyTypes: ['Ingress'], ingress: [{}] } };
+  policies['products-prod'] = policies['products-prod']!.map((p) => (p === defaultDeny ? weakened : p));
+  emitPolicy({ type: 'modified', object: weakened, previous: defaultDeny });
+  await settle();
+  t.same(calls, [{ namespace: 'products-prod', trigger: 'managed policy "default-deny" was changed', record: undefined }], 'an edited managed policy is restored');
+
+  calls.length = 0;
+  const mine: NetworkPolicy = { metadata: { name: 'team-policy', namespace: 'products-prod' }, spec: { podSelector: {} } };
+  emitPolicy({ type: 'deleted', object: mine, previous: mine });
+  emitPolicy({ type: 'modified', object: weakened, previous: weakened });
+  await settle();
+  t.same(calls, [], 'an unmanaged policy, or a namespace already in shape, causes no write');
+});
+
+t.test('a failed repair is retried with backoff', async (t) => {
+  const policies: Record<string, NetworkPolicy[]> = {};
+  const namespaces: NamespaceView[] = [];
+  const { cache, emitNamespace } = fakeCaches(namespaces, policies);
+  const { converger, calls } = recordingConverger(policies, 1);
+  const reconciler = new Reconciler({ config, cache, converger, audit: recordingAudit(), log: pino({ level: 'silent' }) });
+  reconciler.start();
+  t.teardown(() => reconciler.stop());
+  await settle();
+  namespaces.push(ns('flaky'));
+  emitNamespace({ type: 'added', object: ns('flaky') });
+  await settle();
+  t.equal(calls.length, 1, 'first attempt failed');
+  await settle(1200);
+  t.same(calls.map((c) => c.trigger), ['namespace created', 'namespace created (retry 1)'], 'retried after the backoff');
+  t.same(policies.flaky?.map((p) => p.metadata?.name), ['default-deny', 'allow-dns', 'allow-cluster-egress', 'allow-ingress-to-ui', 'allow-ui-to-business', 'allow-business-to-db'], 'and converged');
+});
+
+t.test('a stopped reconciler (lost leadership) writes nothing', async (t) => {
+  const policies: Record<string, NetworkPolicy[]> = {};
+  const namespaces = [ns('products-prod')];
+  const { cache, emitNamespace } = fakeCaches(namespaces, policies);
+  const { converger, calls } = recordingConverger(policies);
+  const reconciler = new Reconciler({ config, cache, converger, audit: recordingAudit(), log: pino({ level: 'silent' }) });
+  emitNamespace({ type: 'added', object: ns('products-prod') });
+  await settle();
+  t.same(calls, [], 'not started: not the leader');
+  reconciler.start();
+  await settle();
+  reconciler.stop();
+  calls.length = 0;
+  namespaces.push(ns('late'));
+  emitNamespace({ type: 'added', object: ns('late') });
+  await settle();
+  t.same(calls, []);
+});
