@@ -1,6 +1,6 @@
 import { parseArgs } from 'node:util';
 import { stringify } from 'yaml';
-import { loadConfig } from '../config/load.ts';
+import { loadConfig, profileNamed } from '../config/load.ts';
 import { renderBaseline } from '../policy/baseline.ts';
 
 /** Prints the baseline NetworkPolicies a profile yields for a namespace, as multi-document YAML. */
@@ -15,7 +15,7 @@ export async function runRender(args: string[]): Promise<number> {
   }
   const config = loadConfig(values.config ?? process.env.NETPOL_HYGIENE_CONFIG);
   const profileName = values.profile ?? config.defaultProfile;
-  const profile = config.profiles[profileName];
+  const profile = profileNamed(config, profileName);
   if (profile === undefined) {
     process.stderr.write(`netpol-hygiene render: profile "${profileName}" is not defined (${Object.keys(config.profiles).join(', ')})\n`);
     return 2;

@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { Ajv, type ErrorObject } from 'ajv';
 import { parse as parseYaml } from 'yaml';
 import { configSchema } from './schema.ts';
-import type { Config } from './types.ts';
+import type { Config, Profile } from './types.ts';
 
 /** Raised when a config file cannot be used; `problems` names every bad path and why. */
 export class ConfigError extends Error {
@@ -12,6 +12,14 @@ export class ConfigError extends Error {
     this.name = 'ConfigError';
     this.problems = problems;
   }
+}
+
+/**
+ * A configured profile by name. Profiles live in a plain object, so a label value such as
+ * `constructor` must not find Object.prototype's members.
+ */
+export function profileNamed(config: Config, name: string): Profile | undefined {
+  return Object.hasOwn(config.profiles, name) ? config.profiles[name] : undefined;
 }
 
 /** The profile name that means "opt out"; it is never a configurable profile. */
@@ -50,8 +58,9 @@ export function parseConfig(document: unknown, source = 'config', profileDefault
   if (candidate.profiles === undefined && profileDefaults === 'builtin') {
     candidate.profiles = builtinProfiles();
   }
-  if (!validate(candidate)) throw new ConfigError(source, (validate.errors ?? []).map(describeSchemaError));
+  const schemaProblems = validate(candidate) ? [] : (validate.errors ?? []).flatMap(describeSchemaError);
   const config = candidate as unknown as Config;
+  if (schemaProblems.length > 0) throw new ConfigError(source, schemaProblems);
   const problems = crossFieldProblems(config);
   if (problems.length > 0) throw new ConfigError(source, problems);
   return config;
@@ -63,9 +72,16 @@ function builtinProfiles(): unknown {
   return structuredClone(builtinProfilesCache);
 }
 
-function describeSchemaError(error: ErrorObject): string {
+function describeSchemaError(error: ErrorObject): string[] {
   const at = error.instancePath === '' ? '(root)' : error.instancePath;
   const params = error.params as Record<string, unknown>;
+  // propertyNames reports the name's own error (with propertyName set), then a summary: keep the first.
+  if (error.keyword === 'propertyNames') return [];
+  if (error.propertyName !== undefined) return [`${at}/${error.propertyName}: the name ${error.message ?? 'is invalid'}`];
+  return [describeOne(error, at, params)];
+}
+
+function describeOne(error: ErrorObject, at: string, params: Record<string, unknown>): string {
   if (error.keyword === 'additionalProperties') return `${at}: unknown field "${String(params.additionalProperty)}"`;
   if (error.keyword === 'enum') return `${at}: must be one of ${(params.allowedValues as unknown[]).join(', ')}`;
   return `${at}: ${error.message ?? 'is invalid'}`;
@@ -82,7 +98,7 @@ function crossFieldProblems(config: Config): string[] {
   if (config.profiles[optOutProfile] !== undefined) {
     problems.push(`/profiles/${optOutProfile}: "${optOutProfile}" is reserved for opting out and cannot be defined`);
   }
-  if (config.profiles[config.defaultProfile] === undefined) {
+  if (profileNamed(config, config.defaultProfile) === undefined) {
     problems.push(`/defaultProfile: profile "${config.defaultProfile}" is not defined under profiles (${Object.keys(config.profiles).join(', ')})`);
   }
   if (config.defaultTier !== undefined) checkTier(config.defaultTier, '/defaultTier');

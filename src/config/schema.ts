@@ -46,6 +46,7 @@ export const configSchema = {
   $id: 'https://netpol-hygiene.io/config.json',
   type: 'object',
   additionalProperties: false,
+  required: ['profiles'],
   properties: {
     mode: { enum: ['enforce', 'warn', 'audit'], default: 'enforce' },
     webhook: {

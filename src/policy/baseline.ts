@@ -1,5 +1,6 @@
 import type { NetworkPolicy, NetworkPolicyPeer, NetworkPolicySpec } from './network-policy.ts';
 import type { Config, Profile, TierIngress, TierPeer } from '../config/types.ts';
+import { profileNamed } from '../config/load.ts';
 import { labels, managerName } from './vocabulary.ts';
 
 export const defaultDenyPolicyName = 'default-deny';
@@ -56,8 +57,8 @@ export function tierPolicyName(ingress: TierIngress): string {
 /** The profile a namespace is governed by; an unknown or missing label means the default. */
 export function profileFor(namespaceLabels: Readonly<Record<string, string>> | undefined, config: Config): { name: string; profile: Profile } {
   const requested = namespaceLabels?.[labels.profile];
-  const name = requested !== undefined && config.profiles[requested] !== undefined ? requested : config.defaultProfile;
-  return { name, profile: config.profiles[name] as Profile };
+  const name = requested !== undefined && profileNamed(config, requested) !== undefined ? requested : config.defaultProfile;
+  return { name, profile: profileNamed(config, name) as Profile };
 }
 
 export function isManaged(policy: { metadata?: { labels?: Readonly<Record<string, string>> } } | null | undefined): boolean {

@@ -1,5 +1,5 @@
 import type { AdmissionRequest, KubeObject } from '../admission/review.ts';
-import { optOutProfile } from '../config/load.ts';
+import { optOutProfile, profileNamed } from '../config/load.ts';
 import { modes } from '../config/types.ts';
 import { type Decision, type RuleContext, type Violation, isAdmin, noViolations } from './decision.ts';
 import { labelPrefix, labels } from './vocabulary.ts';
@@ -37,7 +37,7 @@ function defaultDenyViolations(name: string, request: AdmissionRequest, { config
     message = `namespace "${name}" has no ${labels.profile} label, so it would have no default-deny NetworkPolicy; set label ${labels.profile}=<${known}>`;
   } else if (profile === optOutProfile) {
     message = `namespace "${name}" sets ${labels.profile}=${optOutProfile}, which opts out of the default-deny baseline; remove the label or set it to one of: ${known}; ${onlyExempt}`;
-  } else if (config.profiles[profile] === undefined) {
+  } else if (profileNamed(config, profile) === undefined) {
     message = `namespace "${name}" sets ${labels.profile}=${profile}, which is not a configured profile; set it to one of: ${known}`;
   }
   return message === undefined ? [] : [{ rule: 'NS-DEFAULT-DENY', message: `NS-DEFAULT-DENY: ${message}` }];
@@ -61,7 +61,7 @@ function labelViolations(name: string, request: AdmissionRequest, { config }: Ru
   }
   const changed = (request.operation === 'UPDATE' ? changedKeys(before, now) : Object.keys(now).filter((key) => key === labels.mode)).filter(
     // A namespace that predates the webhook may gain a profile without an admin: that opts in.
-    (key) => !(key === labels.profile && before[key] === undefined && config.profiles[now[key] ?? ''] !== undefined),
+    (key) => !(key === labels.profile && before[key] === undefined && profileNamed(config, now[key] ?? '') !== undefined),
   );
   if (changed.length > 0 && !isAdmin(request, config)) {
     const user = request.userInfo.username ?? '(unknown)';
