@@ -1,8 +1,5 @@
 #!/usr/bin/env node
 import { parseArgs } from 'node:util';
-import { runCerts } from './certs.ts';
-import { runRender } from './render.ts';
-import { runServe } from './serve.ts';
 
 const usage = `netpol-hygiene — keeps every namespace behind a default-deny NetworkPolicy
 
@@ -16,17 +13,25 @@ The config file may also be given as NETPOL_HYGIENE_CONFIG; without one the buil
 defaults (the seed scenario) apply.
 `;
 
-const commands: Record<string, (args: string[]) => Promise<number>> = { serve: runServe, certs: runCerts, render: runRender };
+type Command = (args: string[]) => Promise<number>;
+
+// Loaded on demand: `serve` should not carry the certificate library in memory, nor
+// `render` the HTTP server.
+const commands: Record<string, () => Promise<Command>> = {
+  serve: async () => (await import('./serve.ts')).runServe,
+  certs: async () => (await import('./certs.ts')).runCerts,
+  render: async () => (await import('./render.ts')).runRender,
+};
 
 async function main(argv: string[]): Promise<number> {
   const [command, ...rest] = argv;
-  const run = command === undefined ? undefined : commands[command];
-  if (run === undefined) {
+  const load = command === undefined || !Object.hasOwn(commands, command) ? undefined : commands[command];
+  if (load === undefined) {
     const { values } = parseArgs({ args: argv, options: { help: { type: 'boolean', short: 'h' } }, strict: false });
     process.stderr.write(usage);
     return values.help === true ? 0 : 2;
   }
-  return run(rest);
+  return (await load())(rest);
 }
 
 main(process.argv.slice(2)).then(

@@ -1,5 +1,6 @@
 import https from 'node:https';
-import { KubeConfig, Watch } from '@kubernetes/client-node';
+import { createInterface } from 'node:readline';
+import { type Connection, loadConnection } from './connection.ts';
 
 /** A failed API call, with the Status the API server returned when it returned one. */
 export class KubeApiError extends Error {
@@ -21,83 +22,130 @@ export interface RequestOptions {
   readonly query?: Readonly<Record<string, string | undefined>>;
 }
 
+const requestTimeoutMs = 10_000;
+/** A watch that delivers nothing (not even a bookmark) for this long is presumed dead. */
+const watchIdleTimeoutMs = 5 * 60_000;
+
 /**
- * The API calls the product makes, in wire form (JSON as the API server serves it). The
- * typed client of @kubernetes/client-node renames fields (`from` → `_from`) on the way in
- * and out; server-side apply must send exactly what the profile says, so requests are raw.
- * Authentication and TLS come from client-node's KubeConfig.
+ * The API calls the product makes, in wire form (JSON exactly as the API server serves it),
+ * over one keep-alive agent. Server-side apply must send exactly what the profile says, so
+ * nothing is mapped through typed models.
  */
 export class KubeApi {
-  readonly kubeConfig: KubeConfig;
-  readonly server: string;
-  private readonly agent = new https.Agent({ keepAlive: true, maxSockets: 16 });
-  private readonly watcher: Watch;
+  readonly connection: Connection;
+  private readonly agent: https.Agent;
 
-  constructor(kubeConfig: KubeConfig) {
-    const cluster = kubeConfig.getCurrentCluster();
-    if (cluster === null) throw new Error('the kubeconfig has no current cluster');
-    this.kubeConfig = kubeConfig;
-    this.server = cluster.server.replace(/\/$/, '');
-    this.watcher = new Watch(kubeConfig);
+  constructor(connection: Connection) {
+    this.connection = connection;
+    this.agent = new https.Agent({
+      keepAlive: true,
+      maxSockets: 16,
+      ca: connection.ca,
+      cert: connection.cert,
+      key: connection.key,
+      rejectUnauthorized: connection.insecureSkipTlsVerify !== true,
+    });
   }
 
-  /** --kubeconfig, else KUBECONFIG / ~/.kube/config, else the in-cluster service account. */
   static load(kubeconfigPath?: string): KubeApi {
-    const kubeConfig = new KubeConfig();
-    if (kubeconfigPath !== undefined) kubeConfig.loadFromFile(kubeconfigPath);
-    else kubeConfig.loadFromDefault();
-    return new KubeApi(kubeConfig);
+    return new KubeApi(loadConnection(kubeconfigPath));
   }
 
   async request<T>(method: string, path: string, options: RequestOptions = {}): Promise<T> {
-    const url = new URL(this.server + path);
-    for (const [key, value] of Object.entries(options.query ?? {})) if (value !== undefined) url.searchParams.set(key, value);
-    const requestOptions: https.RequestOptions = { method, headers: { accept: 'application/json' } };
-    await this.kubeConfig.applyToHTTPSOptions(requestOptions);
-    requestOptions.agent = this.agent;
+    const url = this.url(path, options.query);
     const payload = options.body === undefined ? undefined : JSON.stringify(options.body);
+    const headers: Record<string, string | number> = { ...this.headers() };
     if (payload !== undefined) {
-      requestOptions.headers = { ...requestOptions.headers, 'content-type': options.contentType ?? 'application/json', 'content-length': Buffer.byteLength(payload) };
+      headers['content-type'] = options.contentType ?? 'application/json';
+      headers['content-length'] = Buffer.byteLength(payload);
     }
-    const { status, text } = await send(url, requestOptions, payload);
+    const { status, text } = await new Promise<{ status: number; text: string }>((resolve, reject) => {
+      const request = https.request(url, { method, headers, agent: this.agent, timeout: requestTimeoutMs }, (response) => {
+        const chunks: Buffer[] = [];
+        response.on('data', (chunk: Buffer) => chunks.push(chunk));
+        response.on('end', () => resolve({ status: response.statusCode ?? 0, text: Buffer.concat(chunks).toString('utf8') }));
+        response.on('error', reject);
+      });
+      request.on('timeout', () => request.destroy(new Error(`${method} ${url.pathname}: no answer from ${url.host} within ${requestTimeoutMs / 1000}s`)));
+      request.on('error', reject);
+      request.end(payload);
+    });
     if (status >= 200 && status < 300) return (text === '' ? undefined : JSON.parse(text)) as T;
-    let reason = 'Unknown';
-    let message = text.slice(0, 500);
-    try {
-      const parsed = JSON.parse(text) as { reason?: string; message?: string };
-      reason = parsed.reason ?? reason;
-      message = parsed.message ?? message;
-    } catch {
-      // not a Status object; keep the raw text
-    }
-    throw new KubeApiError(method, url.pathname, status, reason, message);
+    throw statusError(method, url.pathname, status, text);
   }
 
-  /** Streams watch events; `done` is called once when the stream ends or fails. */
-  async watch(
+  /**
+   * Streams watch events, one JSON object per line. `done` is called exactly once: with null
+   * when the API server ends the watch normally, with an error otherwise. Returns a function
+   * that stops the watch.
+   */
+  watch(
     path: string,
     query: Readonly<Record<string, string>>,
     onEvent: (type: WatchEventType, object: Record<string, unknown>) => void,
-    done: (error: unknown) => void,
-  ): Promise<AbortController> {
-    return this.watcher.watch(path, query, (type: string, object: Record<string, unknown>) => onEvent(type as WatchEventType, object), done);
+    done: (error: Error | null) => void,
+  ): () => void {
+    const url = this.url(path, { ...query, watch: 'true' });
+    let finished = false;
+    const finish = (error: Error | null): void => {
+      if (finished) return;
+      finished = true;
+      request.destroy();
+      done(error);
+    };
+    const request = https.get(url, { headers: this.headers(), agent: this.agent, timeout: watchIdleTimeoutMs }, (response) => {
+      if (response.statusCode !== 200) {
+        const chunks: Buffer[] = [];
+        response.on('data', (chunk: Buffer) => chunks.push(chunk));
+        response.on('end', () => finish(statusError('GET', url.pathname, response.statusCode ?? 0, Buffer.concat(chunks).toString('utf8'))));
+        return;
+      }
+      const lines = createInterface({ input: response, crlfDelay: Infinity });
+      lines.on('line', (line) => {
+        if (line.trim() === '') return;
+        try {
+          const event = JSON.parse(line) as { type: WatchEventType; object: Record<string, unknown> };
+          onEvent(event.type, event.object);
+        } catch (error) {
+          finish(new Error(`malformed watch event: ${(error as Error).message}`));
+        }
+      });
+      response.on('end', () => finish(null));
+      response.on('error', (error) => finish(error));
+    });
+    request.on('timeout', () => finish(new Error(`watch ${url.pathname} idle for ${watchIdleTimeoutMs / 1000}s`)));
+    request.on('error', (error) => finish(error));
+    return () => {
+      finished = true;
+      request.destroy();
+    };
   }
 
   close(): void {
     this.agent.destroy();
   }
+
+  private url(path: string, query: Readonly<Record<string, string | undefined>> = {}): URL {
+    const url = new URL(this.connection.server.replace(/\/$/, '') + path);
+    for (const [key, value] of Object.entries(query)) if (value !== undefined) url.searchParams.set(key, value);
+    return url;
+  }
+
+  private headers(): Record<string, string> {
+    const token = this.connection.token?.();
+    return token === undefined ? { accept: 'application/json' } : { accept: 'application/json', authorization: `Bearer ${token}` };
+  }
 }
 
-function send(url: URL, options: https.RequestOptions, payload: string | undefined): Promise<{ status: number; text: string }> {
-  return new Promise((resolve, reject) => {
-    const request = https.request(url, { ...options, timeout: 10_000 }, (response) => {
-      const chunks: Buffer[] = [];
-      response.on('data', (chunk: Buffer) => chunks.push(chunk));
-      response.on('end', () => resolve({ status: response.statusCode ?? 0, text: Buffer.concat(chunks).toString('utf8') }));
-      response.on('error', reject);
-    });
-    request.on('timeout', () => request.destroy(new Error(`request to ${url.host} timed out after 10s`)));
-    request.on('error', reject);
-    request.end(payload);
-  });
+function statusError(method: string, path: string, status: number, text: string): KubeApiError {
+  let reason = 'Unknown';
+  let message = text.slice(0, 500);
+  try {
+    const parsed = JSON.parse(text) as { reason?: string; message?: string };
+    reason = parsed.reason ?? reason;
+    message = parsed.message ?? message;
+  } catch {
+    // not a Status object; keep the raw text
+  }
+  return new KubeApiError(method, path, status, reason, message);
 }

@@ -74,6 +74,7 @@ export class LeaderElector {
 
   private async tryAcquireOrRenew(): Promise<void> {
     const now = new Date();
+    const stamp = microTime(now);
     const lease = await this.get();
     if (lease === undefined) {
       await this.api.request('POST', `/apis/coordination.k8s.io/v1/namespaces/${this.options.namespace}/leases`, {
@@ -85,7 +86,7 @@ export class LeaderElector {
     const renewed = Date.parse(lease.spec.renewTime ?? lease.spec.acquireTime ?? '1970-01-01T00:00:00Z');
     const expired = now.getTime() > renewed + (lease.spec.leaseDurationSeconds ?? this.options.leaseDurationSeconds) * 1000;
     if (holder === this.options.identity) {
-      await this.put({ ...lease, spec: { ...lease.spec, renewTime: now.toISOString(), leaseDurationSeconds: this.options.leaseDurationSeconds } });
+      await this.put({ ...lease, spec: { ...lease.spec, renewTime: stamp, leaseDurationSeconds: this.options.leaseDurationSeconds } });
       return this.renewed();
     }
     if (holder !== '' && !expired) {
@@ -102,8 +103,8 @@ export class LeaderElector {
       spec: {
         holderIdentity: this.options.identity,
         leaseDurationSeconds: this.options.leaseDurationSeconds,
-        acquireTime: now.toISOString(),
-        renewTime: now.toISOString(),
+        acquireTime: microTime(now),
+        renewTime: microTime(now),
         leaseTransitions: (previous?.spec.leaseTransitions ?? -1) + 1,
       },
     };
@@ -137,4 +138,9 @@ export class LeaderElector {
   private path(): string {
     return `/apis/coordination.k8s.io/v1/namespaces/${this.options.namespace}/leases/${this.options.leaseName}`;
   }
+}
+
+/** Lease times are MicroTime: RFC 3339 with exactly six fractional digits. */
+function microTime(date: Date): string {
+  return date.toISOString().replace(/\.(\d{3})Z$/, '.$1000Z');
 }

@@ -44,7 +44,7 @@ export class ResourceCache<T extends CachedObject> {
   private readonly byNamespace = new Map<string, Map<string, T>>();
   private readonly listeners: Listener<T>[] = [];
   private resourceVersion = '';
-  private abort: AbortController | undefined;
+  private stopWatch: (() => void) | undefined;
   private stopped = false;
   private failures = 0;
   private retryTimer: NodeJS.Timeout | undefined;
@@ -68,7 +68,7 @@ export class ResourceCache<T extends CachedObject> {
   stop(): void {
     this.stopped = true;
     clearTimeout(this.retryTimer);
-    this.abort?.abort();
+    this.stopWatch?.();
   }
 
   onEvent(listener: Listener<T>): void {
@@ -115,17 +115,17 @@ export class ResourceCache<T extends CachedObject> {
   private async watch(): Promise<void> {
     if (this.stopped) return;
     const query = { resourceVersion: this.resourceVersion, allowWatchBookmarks: 'true' };
-    this.abort = await this.api.watch(this.options.path, query, (type, object) => this.apply(type, object), (error) => this.watchEnded(error));
+    this.stopWatch = this.api.watch(this.options.path, query, (type, object) => this.apply(type, object), (error) => this.watchEnded(error));
     this.failures = 0;
     this.brokenSince = undefined;
     this.lastError = undefined;
   }
 
-  private watchEnded(error: unknown): void {
+  private watchEnded(error: Error | null): void {
     if (this.stopped) return;
-    if (error === null || error === undefined || (error as Error).name === 'TimeoutError') {
-      // The API server closes watches after a while; resume where we were.
-      void this.watch().catch((watchError: unknown) => this.retryLater(watchError));
+    if (error === null) {
+      // The API server ends watches after a while (--min-request-timeout); resume where we were.
+      void this.watch();
       return;
     }
     this.retryLater(error);
@@ -146,7 +146,7 @@ export class ResourceCache<T extends CachedObject> {
   private apply(type: WatchEventType, raw: Record<string, unknown>): void {
     if (type === 'ERROR') {
       // Typically 410 Gone: our resourceVersion is too old. Drop the stream and relist.
-      this.abort?.abort();
+      this.stopWatch?.();
       this.retryLater(new Error(`watch error: ${JSON.stringify(raw).slice(0, 300)}`));
       return;
     }

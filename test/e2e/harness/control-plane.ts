@@ -4,7 +4,7 @@
 // Binaries come from scripts/build-control-plane.sh (cached by version outside git). The
 // harness never builds: when they are missing it fails with the command to run.
 import { execFile } from 'node:child_process';
-import { existsSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { request as httpRequest } from 'node:http';
 import { request as httpsRequest } from 'node:https';
@@ -14,7 +14,7 @@ import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { createCertificateAuthority, createRsaKeyPairPem, issueCertificate } from '../../../src/certs/authority.ts';
 import type { ManagedProcess, RunResult } from './processes.ts';
-import { freePorts, onProcessExit, rssKiB, runCommand, spawnManaged } from './processes.ts';
+import { freePorts, removeDirOnExit, rssKiB, runCommand, spawnManaged } from './processes.ts';
 
 export const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '../../..');
 
@@ -132,9 +132,7 @@ export async function startControlPlane(options: StartOptions = {}): Promise<Con
   const t0 = performance.now();
   const binDir = await findControlPlaneBinaries();
   const dir = await mkdtemp(join(tmpdir(), 'netpol-hygiene-e2e-'));
-  const forgetDir = onProcessExit(() => {
-    if (!keep()) rmSync(dir, { recursive: true, force: true, maxRetries: 3 });
-  });
+  const forgetDir = keep() ? () => {} : removeDirOnExit(dir);
   const started: ManagedProcess[] = [];
   let stopped: Promise<void> | undefined;
 

@@ -11,7 +11,7 @@
 // Children are never detached, so a terminal's Ctrl-C also reaches the whole process group.
 import { spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
-import { createWriteStream, readFileSync } from 'node:fs';
+import { createWriteStream, readFileSync, rmSync } from 'node:fs';
 import type { WriteStream } from 'node:fs';
 import { createServer } from 'node:net';
 
@@ -54,14 +54,18 @@ let watchdog: ChildProcess | undefined;
 
 const WATCHDOG_SCRIPT = `
 trap '' INT TERM HUP
-declare -A pids
-while read -r op pid; do
+declare -A pids dirs
+while read -r op arg; do
   case "$op" in
-    add) pids[$pid]=1 ;;
-    del) unset "pids[$pid]" ;;
+    add) pids[$arg]=1 ;;
+    del) unset "pids[$arg]" ;;
+    rmdir) dirs[$arg]=1 ;;
+    keepdir) unset "dirs[$arg]" ;;
   esac
 done
 for pid in "\${!pids[@]}"; do kill -KILL "$pid" 2>/dev/null; done
+sleep 0.5
+for dir in "\${!dirs[@]}"; do rm -rf -- "$dir"; done
 exit 0
 `;
 
@@ -80,7 +84,8 @@ export function spawnManaged(options: SpawnOptions): ManagedProcess {
     detached: false,
   });
   if (child.pid === undefined) {
-    // spawn() failed synchronously (ENOENT and the like); the 'error' event carries the reason.
+    // spawn() failed (ENOENT, EACCES); the 'error' event that follows must not go unhandled.
+    child.on('error', () => {});
     log.end();
     throw new Error(`${options.name}: could not start ${options.command}`);
   }
@@ -246,11 +251,21 @@ export function runCommand(
   });
 }
 
-/** Registers a synchronous clean-up (e.g. removing a temp dir) to run on process exit. */
-export function onProcessExit(cleanup: () => void): () => void {
+/**
+ * Removes dir when this process exits without cleaning up after itself: on 'exit' (after the
+ * children got SIGKILL), and through the watchdog when this process is killed outright. Returns
+ * a function that cancels this (call it once the dir has been removed or must be kept).
+ */
+export function removeDirOnExit(dir: string): () => void {
   installHandlers();
+  if (/[\n\r]/.test(dir)) throw new Error(`unsupported dir name ${JSON.stringify(dir)}`);
+  const cleanup = () => rmSync(dir, { recursive: true, force: true, maxRetries: 3 });
   exitCleanups.add(cleanup);
-  return () => exitCleanups.delete(cleanup);
+  tellWatchdog('rmdir', dir);
+  return () => {
+    exitCleanups.delete(cleanup);
+    tellWatchdog('keepdir', dir);
+  };
 }
 
 export async function stopAll(graceMs = 3000): Promise<void> {
@@ -276,7 +291,7 @@ function childEnv(): Record<string, string | undefined> {
   return env;
 }
 
-function tellWatchdog(op: 'add' | 'del', pid: number): void {
+function tellWatchdog(op: 'add' | 'del' | 'rmdir' | 'keepdir', arg: number | string): void {
   if (!watchdog) {
     watchdog = spawn('bash', ['-c', WATCHDOG_SCRIPT], { stdio: ['pipe', 'ignore', 'ignore'], detached: false });
     watchdog.on('error', () => {
@@ -287,7 +302,7 @@ function tellWatchdog(op: 'add' | 'del', pid: number): void {
     // The pipe must not keep the event loop alive; it closes when this process goes away.
     (watchdog.stdin as unknown as { unref?: () => void } | null)?.unref?.();
   }
-  watchdog.stdin?.write(`${op} ${pid}\n`);
+  watchdog.stdin?.write(`${op} ${arg}\n`);
 }
 
 function installHandlers(): void {

@@ -23,6 +23,12 @@ export interface WebhookOptions {
   readonly port?: number;
   /** How long to wait for /healthz (default 30 s). */
   readonly readyTimeoutMs?: number;
+  /**
+   * The webhook's own namespace (config webhook.namespace), created first when missing, as an
+   * installation would have it: the reconciler's leader-election Lease lives there. Default
+   * `netpol-hygiene`; false to skip.
+   */
+  readonly namespace?: string | false;
 }
 
 export interface Webhook {
@@ -90,6 +96,8 @@ let webhookCount = 0;
 
 export async function startWebhook(cp: ControlPlane, options: WebhookOptions = {}): Promise<Webhook> {
   const tls = await webhookTls(cp);
+  const namespace = options.namespace ?? 'netpol-hygiene';
+  if (namespace !== false) await ensureNamespace(cp, namespace);
   const port = options.port ?? (await freePort());
   const lines: WebhookLine[] = [];
   const waiters = new Set<{ predicate: (line: WebhookLine) => boolean; resolve: (line: WebhookLine) => void }>();
@@ -106,6 +114,8 @@ export async function startWebhook(cp: ControlPlane, options: WebhookOptions = {
     tls.keyPath,
     '--kubeconfig',
     cp.kubeconfigPath,
+    '--host',
+    '127.0.0.1',
     ...(options.configPath ? ['--config', options.configPath] : []),
     ...(options.extraArgs ?? []),
   ];
@@ -189,6 +199,8 @@ export interface Registration {
   readonly objects: Record<string, unknown>[];
   /** How long until a dry-run Namespace came back with the profile label. */
   readonly liveAfterMs: number;
+  /** Whether the webhook's audit log also showed the validating call for the probe (waited for up to 5 s). */
+  readonly validatingSeen: boolean;
 }
 
 const WEBHOOK_KINDS = new Set(['MutatingWebhookConfiguration', 'ValidatingWebhookConfiguration']);
@@ -265,7 +277,14 @@ export async function registerWebhooks(cp: ControlPlane, webhook: Webhook, optio
   const mentions = () => webhook.auditRecords().filter((r) => JSON.stringify(r).includes(probeName)).length;
   const confirmDeadline = Date.now() + 5000;
   while (mentions() < 2 && Date.now() < confirmDeadline) await new Promise((r) => setTimeout(r, 100));
-  return { objects, liveAfterMs };
+  return { objects, liveAfterMs, validatingSeen: mentions() >= 2 };
+}
+
+async function ensureNamespace(cp: ControlPlane, name: string): Promise<void> {
+  const res = await cp.kubectl(['create', 'namespace', name]);
+  if (res.code !== 0 && !/AlreadyExists/.test(res.stderr)) {
+    throw new Error(`could not create the webhook's namespace ${name}: ${res.stderr.trim()}`);
+  }
 }
 
 function parseLine(text: string): WebhookLine {
