@@ -3,9 +3,9 @@ import type { BaselineEnsurer } from '../admission/handler.ts';
 import type { AuditSink } from '../audit/audit-log.ts';
 import type { Config } from '../config/types.ts';
 import { isManaged, profileFor, renderBaseline } from '../policy/baseline.ts';
-import type { ClusterState } from '../policy/decision.ts';
 import type { NetworkPolicy } from '../policy/network-policy.ts';
 import { managerName } from '../policy/vocabulary.ts';
+import type { ClusterCache } from './cluster-cache.ts';
 import { KubeApiError, type KubeApi } from './kube-api.ts';
 
 export interface EnsureOptions {
@@ -28,11 +28,11 @@ const maxAttempts = 4;
 export class BaselineApplier implements BaselineEnsurer {
   private readonly api: KubeApi;
   private readonly config: Config;
-  private readonly cluster: ClusterState;
+  private readonly cluster: ClusterCache;
   private readonly log: Logger;
   private readonly audit: AuditSink;
 
-  constructor(deps: { api: KubeApi; config: Config; cluster: ClusterState; log: Logger; audit: AuditSink }) {
+  constructor(deps: { api: KubeApi; config: Config; cluster: ClusterCache; log: Logger; audit: AuditSink }) {
     this.api = deps.api;
     this.config = deps.config;
     this.cluster = deps.cluster;
@@ -88,14 +88,19 @@ export class BaselineApplier implements BaselineEnsurer {
     }
   }
 
-  /** A Kubernetes Event on the namespace, so `kubectl describe namespace` shows the repair. */
+  /**
+   * A Kubernetes Event on the namespace, so `kubectl describe namespace` shows the repair.
+   * Events about a cluster-scoped object live in `default`, as client-go's recorder puts
+   * them; describe finds them by the involved object's uid.
+   */
   async recordEvent(namespace: string, reason: string, message: string): Promise<void> {
     const now = new Date().toISOString();
+    const uid = this.cluster.namespaces.get('', namespace)?.metadata.uid;
     const event = {
       apiVersion: 'v1',
       kind: 'Event',
-      metadata: { generateName: `${namespace}.netpol-hygiene.`, namespace },
-      involvedObject: { apiVersion: 'v1', kind: 'Namespace', name: namespace },
+      metadata: { generateName: `${namespace}.netpol-hygiene.`, namespace: 'default' },
+      involvedObject: { apiVersion: 'v1', kind: 'Namespace', name: namespace, uid },
       reason,
       message: message.slice(0, 1024),
       type: 'Normal',
@@ -107,7 +112,7 @@ export class BaselineApplier implements BaselineEnsurer {
       count: 1,
     };
     try {
-      await this.api.request('POST', `/api/v1/namespaces/${namespace}/events`, { body: event });
+      await this.api.request('POST', '/api/v1/namespaces/default/events', { body: event });
     } catch (error) {
       // An event is a courtesy; the audit record is the durable trace.
       this.log.warn({ namespace, err: (error as Error).message }, 'could not record event');

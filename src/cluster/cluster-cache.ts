@@ -5,8 +5,8 @@ import type { Readiness } from '../http/app.ts';
 import type { KubeApi } from './kube-api.ts';
 import { ResourceCache } from './resource-cache.ts';
 
-interface CachedNamespace extends NamespaceView {
-  readonly metadata: { readonly name: string; readonly resourceVersion?: string };
+export interface CachedNamespace extends NamespaceView {
+  readonly metadata: { readonly name: string; readonly uid?: string; readonly resourceVersion?: string };
 }
 
 /** A cache that has lost the API server for longer than this no longer answers. */
@@ -66,14 +66,14 @@ export class ClusterCache implements ClusterState, Readiness {
 }
 
 function stripNamespace(raw: Record<string, unknown>): CachedNamespace {
-  const metadata = (raw.metadata ?? {}) as { name?: string; labels?: Record<string, string>; deletionTimestamp?: string; resourceVersion?: string };
+  const metadata = (raw.metadata ?? {}) as { name?: string; uid?: string; labels?: Record<string, string>; deletionTimestamp?: string; resourceVersion?: string };
   const phase = (raw.status as { phase?: string } | undefined)?.phase;
   const name = metadata.name ?? '';
   return {
     name,
     labels: metadata.labels ?? {},
     terminating: metadata.deletionTimestamp !== undefined || phase === 'Terminating',
-    metadata: { name, resourceVersion: metadata.resourceVersion },
+    metadata: { name, uid: metadata.uid, resourceVersion: metadata.resourceVersion },
   };
 }
 

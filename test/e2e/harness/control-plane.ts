@@ -75,6 +75,9 @@ const KUBERNETES_CONTROLLERS = [
   'serviceaccount-controller',
   'namespace-controller',
   'garbage-collector-controller',
+  'deployment-controller',
+  'replicaset-controller',
+  'clusterrole-aggregation-controller',
   'root-ca-certificate-publisher-controller',
 ];
 
