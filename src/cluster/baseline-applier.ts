@@ -1,3 +1,4 @@
+import { isDeepStrictEqual } from 'node:util';
 import type { Logger } from 'pino';
 import type { BaselineEnsurer } from '../admission/handler.ts';
 import type { AuditSink } from '../audit/audit-log.ts';
@@ -6,7 +7,7 @@ import { isManaged, profileFor, renderBaseline } from '../policy/baseline.ts';
 import type { NetworkPolicy } from '../policy/network-policy.ts';
 import { managerName } from '../policy/vocabulary.ts';
 import type { ClusterCache } from './cluster-cache.ts';
-import { KubeApiError, type KubeApi } from './kube-api.ts';
+import { KubeApiError, type KubeApi, type RequestOptions } from './kube-api.ts';
 
 export interface EnsureOptions {
   readonly dryRun: boolean;
@@ -62,7 +63,14 @@ export class BaselineApplier implements BaselineEnsurer {
     if (foreign.length > 0) {
       this.log.warn({ namespace, policies: foreign.map((p) => p.metadata?.name) }, 'baseline policy names are taken by policies netpol-hygiene does not manage; left alone');
     }
-    const applied = await Promise.all(wanted.filter((p) => !foreign.includes(p)).map((policy) => this.apply(policy, options.dryRun)));
+    const applied = await Promise.all(
+      wanted
+        .filter((p) => !foreign.includes(p))
+        .map((policy) => {
+          const current = existing.get(policy.metadata?.name);
+          return current !== undefined && !isDeepStrictEqual(current.spec, policy.spec) ? this.restore(policy, options.dryRun) : this.apply(policy, options.dryRun);
+        }),
+    );
     const changed = applied
       .filter((p) => existing.get(p.metadata?.name)?.metadata?.resourceVersion !== p.metadata?.resourceVersion)
       .map((p) => p.metadata?.name ?? '');
@@ -74,12 +82,26 @@ export class BaselineApplier implements BaselineEnsurer {
     return { applied, changed };
   }
 
-  private async apply(policy: NetworkPolicy, dryRun: boolean): Promise<NetworkPolicy> {
-    const path = `/apis/networking.k8s.io/v1/namespaces/${policy.metadata?.namespace}/networkpolicies/${policy.metadata?.name}`;
+  private apply(policy: NetworkPolicy, dryRun: boolean): Promise<NetworkPolicy> {
     const query = { fieldManager: managerName, force: 'true', dryRun: dryRun ? 'All' : undefined };
+    return this.patch(policy, { body: policy, contentType: 'application/apply-patch+yaml', query });
+  }
+
+  /**
+   * An edited policy is restored by replacing its whole spec: server-side apply would take
+   * back the fields netpol-hygiene owns but keep fields another manager added (an extra
+   * ingress rule, say), which can be exactly what weakened it.
+   */
+  private restore(policy: NetworkPolicy, dryRun: boolean): Promise<NetworkPolicy> {
+    const query = { fieldManager: managerName, dryRun: dryRun ? 'All' : undefined };
+    return this.patch(policy, { body: [{ op: 'replace', path: '/spec', value: policy.spec }], contentType: 'application/json-patch+json', query });
+  }
+
+  private async patch(policy: NetworkPolicy, options: RequestOptions): Promise<NetworkPolicy> {
+    const path = `/apis/networking.k8s.io/v1/namespaces/${policy.metadata?.namespace}/networkpolicies/${policy.metadata?.name}`;
     for (let attempt = 1; ; attempt++) {
       try {
-        return await this.api.request<NetworkPolicy>('PATCH', path, { body: policy, contentType: 'application/apply-patch+yaml', query });
+        return await this.api.request<NetworkPolicy>('PATCH', path, options);
       } catch (error) {
         const retriable = !(error instanceof KubeApiError) || retriedStatuses.has(error.statusCode);
         if (!retriable || attempt >= maxAttempts) throw error;
@@ -89,9 +111,9 @@ export class BaselineApplier implements BaselineEnsurer {
   }
 
   /**
-   * A Kubernetes Event on the namespace, so `kubectl describe namespace` shows the repair.
-   * Events about a cluster-scoped object live in `default`, as client-go's recorder puts
-   * them; describe finds them by the involved object's uid.
+   * A Kubernetes Event about the namespace. Events about a cluster-scoped object live in
+   * `default`, where client-go's recorder puts them:
+   * `kubectl get events -n default --field-selector involvedObject.name=<namespace>`.
    */
   async recordEvent(namespace: string, reason: string, message: string): Promise<void> {
     const now = new Date().toISOString();
