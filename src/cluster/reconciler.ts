@@ -86,7 +86,7 @@ export class Reconciler {
         const { changed } = await this.deps.converger.converge(namespace.name, { dryRun: false, trigger: 'start-up backfill', record: false });
         if (changed.length > 0) repaired.push(namespace.name);
       } catch (error) {
-        this.enqueue(namespace.name, 'start-up backfill (retry)');
+        this.enqueue(namespace.name, 'start-up backfill');
         this.deps.log.warn({ namespace: namespace.name, err: (error as Error).message }, 'backfill failed; will retry');
       }
     }
@@ -152,7 +152,8 @@ export class Reconciler {
       this.failures.set(namespace, failures);
       const delay = Math.min(1000 * 2 ** (failures - 1), maxBackoffMs);
       this.deps.log.warn({ namespace, trigger, err: (error as Error).message, retryInMs: delay }, 'reconcile failed; backing off');
-      setTimeout(() => this.enqueue(namespace, `${trigger} (retry ${failures})`), delay).unref();
+      const original = trigger.replace(/ \(retry \d+\)$/, '');
+      setTimeout(() => this.enqueue(namespace, `${original} (retry ${failures})`), delay).unref();
     }
   }
 }

@@ -29,6 +29,8 @@ export interface WebhookOptions {
    * `netpol-hygiene`; false to skip.
    */
   readonly namespace?: string | false;
+  /** The webhook's own credentials; default the admin kubeconfig. */
+  readonly kubeconfigPath?: string;
 }
 
 export interface Webhook {
@@ -113,7 +115,7 @@ export async function startWebhook(cp: ControlPlane, options: WebhookOptions = {
     '--tls-key',
     tls.keyPath,
     '--kubeconfig',
-    cp.kubeconfigPath,
+    options.kubeconfigPath ?? cp.kubeconfigPath,
     '--host',
     '127.0.0.1',
     ...(options.configPath ? ['--config', options.configPath] : []),
