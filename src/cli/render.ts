@@ -1,6 +1,6 @@
 import { parseArgs } from 'node:util';
 import { stringify } from 'yaml';
-import { loadConfig, profileNamed } from '../config/load.ts';
+import { configPath, loadConfig, profileNamed } from '../config/load.ts';
 import { renderBaseline } from '../policy/baseline.ts';
 
 /** Prints the baseline NetworkPolicies a profile yields for a namespace, as multi-document YAML. */
@@ -13,7 +13,7 @@ export async function runRender(args: string[]): Promise<number> {
     process.stderr.write('netpol-hygiene render: --namespace is required\n');
     return 2;
   }
-  const config = loadConfig(values.config ?? process.env.NETPOL_HYGIENE_CONFIG);
+  const config = loadConfig(configPath(values.config));
   const profileName = values.profile ?? config.defaultProfile;
   const profile = profileNamed(config, profileName);
   if (profile === undefined) {

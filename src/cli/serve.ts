@@ -9,7 +9,7 @@ import { ClusterCache } from '../cluster/cluster-cache.ts';
 import { KubeApi } from '../cluster/kube-api.ts';
 import { LeaderElector } from '../cluster/leader-election.ts';
 import { Reconciler } from '../cluster/reconciler.ts';
-import { ConfigError, loadConfig } from '../config/load.ts';
+import { ConfigError, configPath, loadConfig } from '../config/load.ts';
 import type { Config } from '../config/types.ts';
 import { defaultMaxBodyBytes } from '../http/app.ts';
 import { type RunningServer, startServer } from '../http/server.ts';
@@ -36,7 +36,7 @@ export async function runServe(args: string[]): Promise<number> {
   const log = pino({ base: { component: 'netpol-hygiene' } });
   let config: Config;
   try {
-    config = loadConfig(values.config ?? process.env.NETPOL_HYGIENE_CONFIG);
+    config = loadConfig(configPath(values.config));
   } catch (error) {
     if (!(error instanceof ConfigError)) throw error;
     process.stderr.write(`netpol-hygiene serve: ${error.message}\n`);

@@ -28,6 +28,11 @@ export const optOutProfile = 'none';
 const builtinConfigPath = new URL('../../config/default.yaml', import.meta.url);
 const validate = new Ajv({ allErrors: true, useDefaults: true, strict: true }).compile(configSchema);
 
+/** --config, else a non-empty NETPOL_HYGIENE_CONFIG, else undefined (the built-in defaults). */
+export function configPath(flag: string | undefined, env: NodeJS.ProcessEnv = process.env): string | undefined {
+  return flag ?? (env.NETPOL_HYGIENE_CONFIG || undefined);
+}
+
 /** Reads, parses and validates a YAML config file; without a path, the built-in defaults. */
 export function loadConfig(path?: string): Config {
   const source = path ?? builtinConfigPath.pathname;
