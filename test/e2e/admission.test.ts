@@ -7,7 +7,8 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import t from 'tap';
-import { type ControlPlane, startControlPlane, waitFor } from './harness/control-plane.ts';
+import { type ControlPlane, type KubectlOptions, startControlPlane, waitFor } from './harness/control-plane.ts';
+import { kubectlOk as kubectlAt, policyNames as policiesAt } from './harness/kubectl.ts';
 import { type Webhook, registerWebhooks, startWebhook } from './harness/webhook.ts';
 
 const baselineNames = ['allow-business-to-db', 'allow-cluster-egress', 'allow-dns', 'allow-ingress-to-ui', 'allow-ui-to-business', 'default-deny'];
@@ -25,16 +26,9 @@ function pod(name: string, namespace: string, options: { labels?: Record<string,
   });
 }
 
-async function kubectlOk(args: string[], options: Parameters<ControlPlane['kubectl']>[1] = {}): Promise<string> {
-  const result = await cp.kubectl(args, options);
-  if (result.code !== 0) throw new Error(`kubectl ${args.join(' ')} failed: ${result.stderr}`);
-  return result.stdout;
-}
+const kubectlOk = (args: string[], options: KubectlOptions = {}): Promise<string> => kubectlAt(cp, args, options);
 
-async function policyNames(namespace: string): Promise<string[]> {
-  const out = await kubectlOk(['get', 'networkpolicies', '-n', namespace, '-o', 'jsonpath={.items[*].metadata.name}']);
-  return out.split(' ').filter((name) => name !== '').sort();
-}
+const policyNames = (namespace: string): Promise<string[]> => policiesAt(cp, namespace);
 
 function auditFor(predicate: (record: Record<string, unknown>) => boolean): Record<string, unknown>[] {
   return webhook.auditRecords().filter(predicate);

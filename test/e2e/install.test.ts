@@ -7,8 +7,9 @@ import { cpSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import t from 'tap';
-import { type ControlPlane, repoRoot, startControlPlane, waitFor } from './harness/control-plane.ts';
+import { type ControlPlane, type KubectlOptions, repoRoot, startControlPlane, waitFor } from './harness/control-plane.ts';
 import { runCommand } from './harness/processes.ts';
+import { kubectlOk as kubectlAt } from './harness/kubectl.ts';
 import { type Webhook, registerWebhooks, startWebhook } from './harness/webhook.ts';
 
 const serviceAccount = 'system:serviceaccount:netpol-hygiene:netpol-hygiene';
@@ -16,11 +17,7 @@ let cp: ControlPlane;
 let webhook: Webhook | undefined;
 let workDir: string;
 
-async function kubectlOk(args: string[], options: Parameters<ControlPlane['kubectl']>[1] = {}): Promise<string> {
-  const result = await cp.kubectl(args, options);
-  if (result.code !== 0) throw new Error(`kubectl ${args.join(' ')} failed: ${result.stderr}`);
-  return result.stdout;
-}
+const kubectlOk = (args: string[], options: KubectlOptions = {}): Promise<string> => kubectlAt(cp, args, options);
 
 t.before(async () => {
   cp = await startControlPlane();
