@@ -2,9 +2,31 @@ import jsonPatch, { type Operation } from 'fast-json-patch';
 import type { KubeObject } from './review.ts';
 
 /**
- * RFC 6902 operations that turn `original` into `mutated` (an edited clone). Label keys with
- * `/` come out escaped as `~1` (RFC 6901), which hand-written pointers tend to get wrong.
+ * RFC 6902 operations that turn `original` into `mutated`. Rules edit copy-on-write: what
+ * they change is new, what they leave is the original's own object. Subtrees shared by
+ * reference are skipped without a walk, so a label added to a 10 KB pod costs a diff of its
+ * labels, not of its containers; changed subtrees are diffed by fast-json-patch. Label keys
+ * with `/` come out escaped as `~1` (RFC 6901).
  */
 export function diffPatch(original: KubeObject, mutated: KubeObject | undefined): Operation[] {
-  return mutated === undefined ? [] : jsonPatch.compare(original, mutated);
+  return mutated === undefined ? [] : diffShared(original, mutated, '');
+}
+
+function diffShared(before: unknown, after: unknown, path: string): Operation[] {
+  if (before === after) return [];
+  if (!isRecord(before) || !isRecord(after)) {
+    return jsonPatch.compare({ value: before }, { value: after }).map((op) => ({ ...op, path: path + op.path.slice('/value'.length) }));
+  }
+  const operations: Operation[] = [];
+  for (const key of new Set([...Object.keys(before), ...Object.keys(after)])) {
+    const at = `${path}/${jsonPatch.escapePathComponent(key)}`;
+    if (!Object.hasOwn(after, key)) operations.push({ op: 'remove', path: at });
+    else if (!Object.hasOwn(before, key)) operations.push({ op: 'add', path: at, value: after[key] });
+    else operations.push(...diffShared(before[key], after[key], at));
+  }
+  return operations;
+}
+
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
 }

@@ -8,8 +8,8 @@ import { labelPrefix, labels } from './vocabulary.ts';
 export function mutateNamespace(request: AdmissionRequest, { config }: RuleContext): Decision {
   const namespace = request.object;
   if (request.operation !== 'CREATE' || !namespace || namespace.metadata?.labels?.[labels.profile] !== undefined) return noViolations;
-  const mutated = structuredClone(namespace) as KubeObject & { metadata: { labels?: Record<string, string> } };
-  mutated.metadata.labels = { ...mutated.metadata.labels, [labels.profile]: config.defaultProfile };
+  const metadata = namespace.metadata ?? {};
+  const mutated: KubeObject = { ...namespace, metadata: { ...metadata, labels: { ...metadata.labels, [labels.profile]: config.defaultProfile } } };
   return { violations: [], mutated, reasons: [`${labels.profile}=${config.defaultProfile} (the default profile)`] };
 }
 

@@ -13,10 +13,16 @@ export function mutatePod(request: AdmissionRequest, context: RuleContext): Deci
   const key = context.config.tierLabel.key;
   const alreadyRecorded = pod.metadata?.labels?.[key] === inference.tier && pod.metadata?.annotations?.[annotations.tierSource] === inference.source;
   if (alreadyRecorded) return noViolations;
-  const mutated = structuredClone(pod) as KubeObject & { metadata: { labels?: Record<string, string>; annotations?: Record<string, string> } };
-  mutated.metadata ??= {};
-  mutated.metadata.labels = { ...mutated.metadata.labels, [key]: inference.tier };
-  mutated.metadata.annotations = { ...mutated.metadata.annotations, [annotations.tierSource]: inference.source };
+  // Copy-on-write: only labels and annotations are new objects (see diffPatch).
+  const metadata = pod.metadata ?? {};
+  const mutated: KubeObject = {
+    ...pod,
+    metadata: {
+      ...metadata,
+      labels: { ...metadata.labels, [key]: inference.tier },
+      annotations: { ...metadata.annotations, [annotations.tierSource]: inference.source },
+    },
+  };
   return { violations: [], mutated, reasons: [`${key}=${inference.tier} from ${inference.source}`] };
 }
 

@@ -101,8 +101,8 @@ t.test('the mutating webhook returns a base64 JSONPatch for a Deployment pod', a
   }
   const patch = JSON.parse(Buffer.from(response.body.response.patch, 'base64').toString('utf8'));
   t.same(patch, [
-    { op: 'add', path: '/metadata/annotations/netpol-hygiene.io~1tier-source', value: 'namespace-default' },
     { op: 'add', path: '/metadata/labels/tier', value: 'ui' },
+    { op: 'add', path: '/metadata/annotations/netpol-hygiene.io~1tier-source', value: 'namespace-default' },
   ]);
 });
 

@@ -66,8 +66,8 @@ const mutateCases: readonly MutateCase[] = [
     request: deploymentPod(),
     config: webFrontends,
     patch: [
-      { op: 'add', path: '/metadata/annotations/netpol-hygiene.io~1tier-source', value: 'rule:web-frontends' },
       { op: 'add', path: '/metadata/labels/tier', value: 'ui' },
+      { op: 'add', path: '/metadata/annotations/netpol-hygiene.io~1tier-source', value: 'rule:web-frontends' },
     ],
     reasons: ['tier=ui from rule:web-frontends'],
   },
@@ -76,8 +76,8 @@ const mutateCases: readonly MutateCase[] = [
     request: deploymentPod(),
     namespaceLabels: { 'netpol-hygiene.io/default-tier': 'business' },
     patch: [
-      { op: 'add', path: '/metadata/annotations/netpol-hygiene.io~1tier-source', value: 'namespace-default' },
       { op: 'add', path: '/metadata/labels/tier', value: 'business' },
+      { op: 'add', path: '/metadata/annotations/netpol-hygiene.io~1tier-source', value: 'namespace-default' },
     ],
     reasons: ['tier=business from namespace-default'],
   },
@@ -86,8 +86,8 @@ const mutateCases: readonly MutateCase[] = [
     request: podCreate({ labels: { app: 'web' }, annotations: { owner: 'team-a' } }),
     config: configWith({ ...slashKeyConfig, defaultTier: 'ui' }),
     patch: [
-      { op: 'add', path: '/metadata/annotations/netpol-hygiene.io~1tier-source', value: 'default' },
       { op: 'add', path: '/metadata/labels/example.com~1tier', value: 'ui' },
+      { op: 'add', path: '/metadata/annotations/netpol-hygiene.io~1tier-source', value: 'default' },
     ],
     reasons: ['example.com/tier=ui from default'],
   },

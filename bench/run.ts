@@ -1,0 +1,665 @@
+/**
+ * `npm run bench`: measures DESIGN.md "Performance targets" and prints target | measured |
+ * pass/fail. A measurement, not a test: it exits 0 whatever the numbers, and non-zero only
+ * when something broke (a server would not start, or answered the preflight wrongly).
+ *
+ * Two servers, one after the other, each in its own child process:
+ *   ceiling  bare fastify over HTTPS answering a constant review (ceiling-server.ts)
+ *   webhook  the real app with the cluster in steady state (webhook-server.ts)
+ * and for each: warm-up, then fixed rate on /mutate and /validate, then peak on /validate and
+ * /mutate, sampling the server's RSS and CPU from /proc throughout.
+ *
+ * The load generator runs here, in this process. On a 2-core machine it is pinned to one core
+ * and the server to the other (taskset), so neither steals the other's CPU and the server has
+ * exactly one core for everything: its main thread, V8's GC and compiler threads, libuv's
+ * pool. (The deployment sets no CPU limit, so on a node with idle cores those helper threads
+ * would run elsewhere; one core is the harder and more repeatable case.)
+ *
+ * Run `node bench/run.ts --help` for the options; `--duration 5` makes a quick run.
+ */
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
+import { copyFileSync, mkdirSync, mkdtempSync, openSync, closeSync, readdirSync, rmSync, statSync, writeFileSync, existsSync } from 'node:fs';
+import { Agent } from 'node:https';
+import { monitorEventLoopDelay } from 'node:perf_hooks';
+import { availableParallelism, cpus, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import { createCertificateAuthority, issueCertificate } from '../src/certs/authority.ts';
+import type { ChildMessage, ChildStats, ParentMessage } from './child.ts';
+import { autocannonUidPlaceholder, reviewBody, reviewBodyTemplate, type Variant } from './fixtures.ts';
+import { type LoadResult, cannonLoad, failures, pacedLoad, post, requestsPerSecond } from './load.ts';
+import { cpuSeconds, machineBusySeconds, peakRssKiB, sampleRss } from './proc.ts';
+import { type TimeWindow, formatProfile, readProfile, summarizeProfile } from './profile-summary.ts';
+
+const targets = { rate: 2000, p99Ms: 5, p50Ms: 1, peakRatio: 0.6, rssMiB: 100 } as const;
+/** "Sustained" allows for the last in-flight requests at the end of the window, nothing more. */
+const sustainedFraction = 0.99;
+
+const benchDir = fileURLToPath(new URL('.', import.meta.url));
+const repoRoot = fileURLToPath(new URL('..', import.meta.url));
+
+type ServerKind = 'ceiling' | 'webhook';
+type RateDriver = 'paced' | 'autocannon';
+
+interface Options {
+  readonly duration: number;
+  readonly warmup: number;
+  readonly rate: number;
+  readonly connections: number;
+  readonly peakConnections: number;
+  readonly rateDriver: RateDriver;
+  readonly fromSource: boolean;
+  /** V8 heap size for the servers, MiB; undefined: V8's default for this machine's RAM. */
+  readonly heapMiB?: number;
+  /** Extra flags for the servers' node, e.g. V8 GC tuning to try. */
+  readonly nodeOptions: readonly string[];
+  readonly cpuProf: boolean;
+  readonly observeGc: boolean;
+  readonly keep: boolean;
+}
+
+/**
+ * manifests/base/deployment.yaml limits the webhook's memory to 256Mi. Node sizes V8's heap
+ * from that cgroup limit, not from the host's RAM: under 256 MiB it gets a 262 MiB heap
+ * (nodejs/node#64646 measures exactly this), and V8 derives the young generation from the
+ * heap size, so its semi-spaces stay at a few MiB. On this benchmark's host (no limit, many
+ * GiB) V8 would instead let them grow to 64 MiB each under allocation pressure, adding over
+ * 100 MiB of RSS the pod never has. --max-heap-size reproduces the pod's sizing.
+ */
+const podHeapMiB = 262;
+
+/**
+ * The V8 flags the image starts node with (Dockerfile ENTRYPOINT; keep the two in step).
+ * 8 MiB semi-spaces: with the young generation Node derives from a 256Mi limit (1 MiB), a
+ * 10 KB review per request means a scavenge every few hundred requests and promotion of
+ * in-flight requests; measured here: peak +40 % for ~+10 MiB RSS.
+ */
+const imageNodeFlags = ['--max-semi-space-size=8'];
+
+const usage = `usage: node bench/run.ts [options]
+  --duration N          seconds per measured phase (default 10)
+  --warmup N            seconds of warm-up per server (default 3)
+  --rate N              fixed request rate, req/s (default ${targets.rate})
+  --connections N       keep-alive connections for the fixed-rate phases (default 8)
+  --peak-connections N  connections for the peak phases (default 32)
+  --rate-driver D       paced (default): open loop, evenly spaced; autocannon: its overallRate,
+                        which sends each second's quota in one burst (for comparison)
+  --from-source         run the servers' .ts through Node's type stripping instead of compiled
+                        JavaScript (adds the stripper's memory; profile lines match the .ts)
+  --heap-mib N|host     V8 heap size for the servers (default ${podHeapMiB}: what Node derives from the
+                        manifest's 256Mi memory limit); host: V8's default for this machine's RAM
+  --node-options="..."  node/V8 flags for both servers (default: the image's, --max-semi-space-size=8;
+                        --node-options= runs without them)
+  --cpu-prof            profile both servers and print where their time goes in the peak
+                        phases (the profiler costs CPU and holds its samples in memory)
+  --gc                  also count the servers' GC pauses (costs them ~1 % CPU)
+  --keep                keep the temp directory (logs, certificates, profiles)
+`;
+
+function parseOptions(): Options {
+  try {
+    return readOptions();
+  } catch (error) {
+    process.stderr.write(`${(error as Error).message}\n\n${usage}`);
+    process.exit(2);
+  }
+}
+
+function readOptions(): Options {
+  const { values } = parseArgs({
+    options: {
+      duration: { type: 'string', default: '10' },
+      warmup: { type: 'string', default: '3' },
+      rate: { type: 'string', default: String(targets.rate) },
+      connections: { type: 'string', default: '8' },
+      'peak-connections': { type: 'string', default: '32' },
+      'rate-driver': { type: 'string', default: 'paced' },
+      'from-source': { type: 'boolean', default: false },
+      'heap-mib': { type: 'string', default: String(podHeapMiB) },
+      'node-options': { type: 'string', default: imageNodeFlags.join(' ') },
+      'cpu-prof': { type: 'boolean', default: false },
+      gc: { type: 'boolean', default: false },
+      keep: { type: 'boolean', default: false },
+      help: { type: 'boolean', default: false },
+    },
+  });
+  if (values.help) {
+    process.stdout.write(usage);
+    process.exit(0);
+  }
+  const positive = (name: string, text: string): number => {
+    const value = Number(text);
+    if (!Number.isFinite(value) || value <= 0) throw new Error(`--${name} must be a positive number, got "${text}"`);
+    return value;
+  };
+  if (values['rate-driver'] !== 'paced' && values['rate-driver'] !== 'autocannon') throw new Error('--rate-driver must be paced or autocannon');
+  return {
+    duration: positive('duration', values.duration),
+    warmup: positive('warmup', values.warmup),
+    rate: positive('rate', values.rate),
+    connections: Math.round(positive('connections', values.connections)),
+    peakConnections: Math.round(positive('peak-connections', values['peak-connections'])),
+    rateDriver: values['rate-driver'],
+    fromSource: values['from-source'],
+    heapMiB: values['heap-mib'] === 'host' ? undefined : Math.round(positive('heap-mib', values['heap-mib'])),
+    nodeOptions: values['node-options'].split(/\s+/).filter((flag) => flag !== ''),
+    cpuProf: values['cpu-prof'],
+    observeGc: values.gc,
+    keep: values.keep || values['cpu-prof'],
+  };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Set-up: certificates, the servers' code, CPU pinning
+
+interface Tls {
+  readonly certFile: string;
+  readonly keyFile: string;
+  readonly ca: string;
+}
+
+/** A throwaway CA and a serving certificate for 127.0.0.1, made with the product's own code. */
+async function writeCertificates(dir: string): Promise<Tls> {
+  const ca = await createCertificateAuthority('netpol-hygiene bench CA', 1);
+  const leaf = await issueCertificate(ca, { commonName: 'netpol-hygiene-bench', ipAddresses: ['127.0.0.1'], usage: 'server', days: 1 });
+  const certFile = join(dir, 'tls.crt');
+  const keyFile = join(dir, 'tls.key');
+  writeFileSync(certFile, leaf.certPem);
+  writeFileSync(keyFile, leaf.keyPem, { mode: 0o600 });
+  return { certFile, keyFile, ca: ca.certPem };
+}
+
+/**
+ * The servers run as compiled JavaScript by default, because that is what ships (the image
+ * runs dist/ with NODE_ENV=production): Node's TypeScript stripper alone adds ~17 MiB of RSS,
+ * which would be charged to a 100 MiB budget the product does not spend. The build mirrors
+ * `npm run build` into bench/.build and takes about a second.
+ */
+function serverScripts(fromSource: boolean): Record<ServerKind, string> {
+  if (fromSource) return { ceiling: join(benchDir, 'ceiling-server.ts'), webhook: join(benchDir, 'webhook-server.ts') };
+  const out = join(benchDir, '.build');
+  rmSync(out, { recursive: true, force: true });
+  const tsc = join(repoRoot, 'node_modules', '.bin', 'tsc');
+  try {
+    execFileSync(tsc, ['-p', join(benchDir, 'tsconfig.build.json')], { stdio: 'pipe' });
+  } catch (error) {
+    // tsc still emits on type errors; go on if it did, but say so.
+    const output = String((error as { stdout?: Buffer }).stdout ?? error);
+    if (!existsSync(join(out, 'bench', 'webhook-server.js'))) throw new Error(`compiling the servers failed:\n${output}`);
+    process.stdout.write(`warning: tsc reported errors while compiling the servers (running them anyway):\n${output}\n`);
+  }
+  // src/config/load.ts finds the built-in config relative to itself, as dist/ does in the image.
+  mkdirSync(join(out, 'config'), { recursive: true });
+  copyFileSync(join(repoRoot, 'config', 'default.yaml'), join(out, 'config', 'default.yaml'));
+  return { ceiling: join(out, 'bench', 'ceiling-server.js'), webhook: join(out, 'bench', 'webhook-server.js') };
+}
+
+interface Pinning {
+  readonly loadCpu: number;
+  readonly serverCpu: number;
+}
+
+/** One core for this process (the load generator), another for the server, when possible. */
+function pinCores(): Pinning | undefined {
+  if (availableParallelism() < 2) return undefined;
+  try {
+    // -a: every thread of this process, not just the main one.
+    execFileSync('taskset', ['-a', '-cp', '0', String(process.pid)], { stdio: 'ignore' });
+    return { loadCpu: 0, serverCpu: 1 };
+  } catch {
+    return undefined;
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// The server child process
+
+interface ServerProcess {
+  readonly kind: ServerKind;
+  readonly pid: number;
+  readonly port: number;
+  readonly logFile: string;
+  /** Starts a new window for the server's stall figures. */
+  reset(): void;
+  stats(): Promise<ChildStats>;
+  stop(): Promise<void>;
+}
+
+const liveChildren = new Set<ChildProcess>();
+process.on('exit', () => {
+  for (const child of liveChildren) child.kill('SIGKILL');
+});
+
+interface ServerSetup {
+  readonly tls: Tls;
+  readonly work: string;
+  readonly pinning?: Pinning;
+  readonly heapMiB?: number;
+  readonly nodeOptions: readonly string[];
+  readonly observeGc: boolean;
+  readonly profileDir?: string;
+}
+
+async function startServer(kind: ServerKind, script: string, setup: ServerSetup): Promise<ServerProcess> {
+  const logFile = join(setup.work, `${kind}-stdout.log`);
+  const logFd = openSync(logFile, 'w');
+  const nodeArgs = [
+    ...(setup.heapMiB === undefined ? [] : [`--max-heap-size=${setup.heapMiB}`]),
+    ...setup.nodeOptions,
+    ...(setup.profileDir === undefined ? [] : ['--cpu-prof', '--cpu-prof-dir', setup.profileDir]),
+  ];
+  const command = [process.execPath, ...nodeArgs, script, '--tls-cert', setup.tls.certFile, '--tls-key', setup.tls.keyFile, ...(setup.observeGc ? ['--observe-gc'] : [])];
+  if (setup.pinning !== undefined) command.unshift('taskset', '-c', String(setup.pinning.serverCpu));
+  const [file = '', ...args] = command;
+  // stdout (audit records, operational log) goes to a file, stderr stays ours to show crashes.
+  const child = spawn(file, args, { stdio: ['ignore', logFd, 'inherit', 'ipc'], env: { ...process.env, NODE_ENV: 'production' } });
+  closeSync(logFd);
+  liveChildren.add(child);
+  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+  void exited.then(() => liveChildren.delete(child));
+
+  const nextMessage = <T extends ChildMessage['type']>(type: T, what: string): Promise<Extract<ChildMessage, { type: T }>> =>
+    new Promise((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error(`${kind} server: no ${what} within 30 s`)), 30_000);
+      const onMessage = (message: ChildMessage): void => {
+        if (message.type !== type) return;
+        clearTimeout(timer);
+        child.off('message', onMessage);
+        resolve(message as Extract<ChildMessage, { type: T }>);
+      };
+      child.on('message', onMessage);
+      void exited.then((code) => {
+        clearTimeout(timer);
+        reject(new Error(`${kind} server exited (code ${code}) while waiting for ${what}; its stdout is in ${logFile}`));
+      });
+    });
+
+  const { port } = await nextMessage('listening', 'port');
+  const send = (message: ParentMessage): void => {
+    child.send(message);
+  };
+  return {
+    kind,
+    pid: child.pid as number,
+    port,
+    logFile,
+    reset() {
+      send({ type: 'reset' });
+    },
+    async stats() {
+      const reply = nextMessage('stats', 'stats');
+      send({ type: 'stats' });
+      return (await reply).stats;
+    },
+    async stop() {
+      if (child.exitCode !== null) return;
+      send({ type: 'shutdown' });
+      const timer = setTimeout(() => child.kill('SIGKILL'), 15_000);
+      await exited;
+      clearTimeout(timer);
+    },
+  };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Preflight: measure the intended path, not an error page
+
+/**
+ * One request per route before any load: the webhook must allow the pod, echo the uid, patch
+ * the tier label in on /mutate and leave /validate unpatched. A 400 or a denial is fast and
+ * would make a meaningless benchmark.
+ */
+async function preflight(server: ServerProcess, ca: string): Promise<string[]> {
+  const agent = new Agent({ keepAlive: false, ca });
+  const notes: string[] = [];
+  try {
+    for (const variant of ['mutate', 'validate'] as const) {
+      const uid = randomUUID();
+      const { status, body } = await post({ port: server.port, path: `/${variant}`, agent }, reviewBody(variant, uid));
+      // Annotated so that TypeScript narrows after a call.
+      const fail: (why: string) => never = (why) => {
+        throw new Error(`${server.kind} /${variant} preflight: ${why}\nstatus ${status}, body: ${body.slice(0, 2000)}`);
+      };
+      if (status !== 200) fail('expected HTTP 200');
+      const response = (JSON.parse(body) as { response?: { uid?: string; allowed?: boolean; patch?: string; warnings?: unknown } }).response;
+      if (response?.allowed !== true) fail('the review did not allow the pod');
+      if (server.kind === 'ceiling') continue;
+      if (response.uid !== uid) fail(`the response uid ${String(response.uid)} is not the request's ${uid}`);
+      if (variant === 'validate') {
+        if (response.patch !== undefined || response.warnings !== undefined) fail('expected neither a patch nor warnings');
+        notes.push('/validate: allowed, no patch, no warnings (POD-TIER by label, POD-PROTECTED from the cached baseline)');
+        continue;
+      }
+      const ops = JSON.parse(Buffer.from(response.patch ?? fail('expected a patch'), 'base64').toString('utf8')) as { op: string; path: string; value?: unknown }[];
+      if (!ops.some((op) => op.path === '/metadata/labels/tier' && op.value === 'ui')) fail('the patch does not set tier=ui');
+      notes.push(`/mutate: allowed, patch ${ops.map((op) => `${op.op} ${op.path}=${JSON.stringify(op.value)}`).join(', ')}`);
+    }
+  } finally {
+    agent.destroy();
+  }
+  return notes;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Phases
+
+interface Phase {
+  readonly name: string;
+  readonly load: LoadResult;
+  /** Largest RSS sampled during the phase, MiB. */
+  readonly rssMiB?: number;
+  /** Fractions of one core over the phase's wall time. */
+  readonly serverCpu?: number;
+  readonly clientCpu: number;
+  /** CPU used by every other process on the machine meanwhile: noise in the measurement. */
+  readonly otherCpu?: number;
+  readonly serverStalls: ChildStats['stalls'];
+  /** This process's own event-loop delay: the load generator's health, ms. */
+  readonly clientLoopDelayMax: number;
+  /** When the phase ran, on the clock CPU profiles use, to cut the profile by phase. */
+  readonly window: TimeWindow;
+}
+
+async function measure(server: ServerProcess, name: string, run: () => Promise<LoadResult>): Promise<Phase> {
+  server.reset();
+  const clientLoop = monitorEventLoopDelay({ resolution: 1 });
+  clientLoop.enable();
+  const rss = sampleRss(server.pid);
+  const serverCpu0 = cpuSeconds(server.pid);
+  const clientCpu0 = process.cpuUsage();
+  const machine0 = machineBusySeconds();
+  const started = performance.now();
+  const monoUs = (): number => Number(process.hrtime.bigint() / 1000n);
+  const startUs = monoUs();
+  const load = await run();
+  const endUs = monoUs();
+  const wall = (performance.now() - started) / 1000;
+  const serverCpu1 = cpuSeconds(server.pid);
+  const machine1 = machineBusySeconds();
+  const client = process.cpuUsage(clientCpu0);
+  const rssKiB = rss.stop();
+  clientLoop.disable();
+  const { stalls } = await server.stats();
+  const serverCpu = serverCpu0 === undefined || serverCpu1 === undefined ? undefined : (serverCpu1 - serverCpu0) / wall;
+  const clientCpu = (client.user + client.system) / 1e6 / wall;
+  const machineCpu = machine0 === undefined || machine1 === undefined ? undefined : (machine1 - machine0) / wall;
+  const phase: Phase = {
+    name,
+    load,
+    rssMiB: rssKiB === undefined ? undefined : rssKiB / 1024,
+    serverCpu,
+    clientCpu,
+    otherCpu: machineCpu === undefined || serverCpu === undefined ? undefined : Math.max(0, machineCpu - serverCpu - clientCpu),
+    serverStalls: stalls,
+    clientLoopDelayMax: clientLoop.max / 1e6,
+    window: { startUs, endUs },
+  };
+  process.stdout.write(`  ${phaseLine(phase)}\n`);
+  // Let the last answers and the audit writes drain before the next phase starts.
+  await new Promise((resolve) => setTimeout(resolve, 300));
+  return phase;
+}
+
+const jsonHeaders = { 'content-type': 'application/json' };
+
+function autocannonBody(variant: Variant): string {
+  return reviewBody(variant, autocannonUidPlaceholder);
+}
+
+interface ServerRun {
+  readonly server: ServerKind;
+  readonly notes: readonly string[];
+  readonly phases: readonly Phase[];
+  /** Taken right after the last phase, still warm from the load. */
+  readonly stats: ChildStats;
+  readonly peakRssMiB?: number;
+  readonly logFile: string;
+}
+
+async function runServer(kind: ServerKind, script: string, options: Options, setup: ServerSetup): Promise<ServerRun> {
+  process.stdout.write(`\n${kind}: starting ${script.replace(repoRoot, '')}\n`);
+  const server = await startServer(kind, script, setup);
+  try {
+    const notes = await preflight(server, setup.tls.ca);
+    for (const note of notes) process.stdout.write(`  preflight ${note}\n`);
+    const url = `https://127.0.0.1:${server.port}`;
+    const phases: Phase[] = [];
+
+    // Both routes, closed loop: JIT, inline caches and pools warm before anything counts.
+    const warm = await cannonLoad({
+      url,
+      method: 'POST',
+      headers: jsonHeaders,
+      connections: options.peakConnections,
+      duration: options.warmup,
+      idReplacement: true,
+      requests: (['mutate', 'validate'] as const).map((variant) => ({ path: `/${variant}`, body: autocannonBody(variant) })),
+    });
+    process.stdout.write(`  warm-up ${options.warmup} s: ${requestsPerSecond(warm).toFixed(0)} req/s, ${failures(warm)} failed\n`);
+
+    for (const variant of ['mutate', 'validate'] as const) {
+      const path = `/${variant}`;
+      if (options.rateDriver === 'paced') {
+        const { before, after } = reviewBodyTemplate(variant);
+        phases.push(
+          await measure(server, `rate ${path}`, () =>
+            pacedLoad({ port: server.port, path, ca: setup.tls.ca, body: () => before + randomUUID() + after, rate: options.rate, connections: options.connections, seconds: options.duration }),
+          ),
+        );
+      } else {
+        phases.push(
+          await measure(server, `rate ${path}`, () =>
+            cannonLoad({ url: url + path, method: 'POST', headers: jsonHeaders, body: autocannonBody(variant), idReplacement: true, connections: options.connections, overallRate: options.rate, duration: options.duration }),
+          ),
+        );
+      }
+    }
+    for (const variant of ['validate', 'mutate'] as const) {
+      const path = `/${variant}`;
+      phases.push(
+        await measure(server, `peak ${path}`, () =>
+          cannonLoad({ url: url + path, method: 'POST', headers: jsonHeaders, body: autocannonBody(variant), idReplacement: true, connections: options.peakConnections, pipelining: 1, duration: options.duration }),
+        ),
+      );
+    }
+    const stats = await server.stats();
+    const peak = peakRssKiB(server.pid);
+    return { server: kind, notes, phases, stats, peakRssMiB: peak === undefined ? undefined : peak / 1024, logFile: server.logFile };
+  } finally {
+    await server.stop();
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Report
+
+const ms = (value: number): string => (Number.isNaN(value) ? 'n/a' : `${value.toFixed(2)} ms`);
+const rps = (value: number): string => `${Math.round(value).toLocaleString('en-US')} req/s`;
+const pct = (value: number | undefined): string => (value === undefined ? 'n/a' : `${Math.round(value * 100)} %`);
+const mib = (value: number | undefined): string => (value === undefined ? 'n/a' : `${value.toFixed(1)} MiB`);
+
+function phaseLine(phase: Phase): string {
+  const { load } = phase;
+  return `${phase.name.padEnd(15)} ${rps(requestsPerSecond(load)).padStart(12)}  p50 ${ms(load.latency.p50)}  p99 ${ms(load.latency.p99)}  failed ${failures(load)}  server CPU ${pct(phase.serverCpu)}  RSS ${mib(phase.rssMiB)}`;
+}
+
+function table(header: readonly string[], rows: readonly (readonly string[])[]): string {
+  const widths = header.map((title, i) => Math.max(title.length, ...rows.map((row) => (row[i] ?? '').length)));
+  const line = (cells: readonly string[]): string => cells.map((cell, i) => cell.padEnd(widths[i] ?? 0)).join(' | ').trimEnd();
+  return [line(header), widths.map((w) => '-'.repeat(w)).join('-+-'), ...rows.map(line)].join('\n');
+}
+
+function phaseTable(runs: readonly ServerRun[]): string {
+  const rows = runs.flatMap((run) =>
+    run.phases.map((phase) => {
+      const { load } = phase;
+      const failed = `${load.errors}/${load.non2xx}/${load.mismatches}`;
+      // CPU per request: what a route costs, whatever the rate it ran at.
+      const perRequest = phase.serverCpu === undefined || requestsPerSecond(load) === 0 ? 'n/a' : `${Math.round((phase.serverCpu / requestsPerSecond(load)) * 1e6)} µs`;
+      return [run.server, phase.name, rps(requestsPerSecond(load)), ms(load.latency.p50), ms(load.latency.p97_5), ms(load.latency.p99), ms(load.latency.p99_9), ms(load.latency.max), failed, pct(phase.serverCpu), perRequest, pct(phase.clientCpu), pct(phase.otherCpu), mib(phase.rssMiB)];
+    }),
+  );
+  return table(['server', 'phase', 'achieved', 'p50', 'p97.5', 'p99', 'p99.9', 'max', 'err/non2xx/deny', 'server CPU', 'CPU/req', 'client CPU', 'other CPU', 'RSS max'], rows);
+}
+
+/** RSS split into what V8 has committed per space, what lives outside the heap, and the rest. */
+function memoryLine(memory: Readonly<Record<string, number>>): string {
+  const m = (key: string): number => memory[key] ?? 0;
+  const spaces = ['new_space', 'old_space', 'code_space', 'large_object_space', 'new_large_object_space', 'trusted_space', 'shared_space'];
+  const named = spaces.filter((s) => m(s) > 0).map((s) => `${s.replace('_space', '')} ${m(s)}`).join(', ');
+  const rest = m('rss') - m('heapTotal') - m('external');
+  return (
+    `RSS ${m('rss')} MiB (anonymous ${m('rssAnon')}, file-backed ${m('rssFile')}: the node binary and libraries) = ` +
+    `V8 heap committed ${m('heapTotal')} (${named}; used ${m('heapUsed')}) + external ${m('external')} (array buffers ${m('arrayBuffers')}) + ${rest.toFixed(1)} binary, stacks, malloc`
+  );
+}
+
+/** Where a latency tail can come from: the server held up (GC or other sync work), or the client. */
+function stallTable(runs: readonly ServerRun[], withGc: boolean): string {
+  const rows = runs.flatMap((run) =>
+    run.phases.map((phase) => {
+      const { loopDelayP99, loopDelayMax, gc } = phase.serverStalls;
+      const lag = phase.load.sendLagP99;
+      const gcCells = !withGc ? [] : gc === undefined ? ['-', '-', '-'] : [`${gc.count} (${gc.major} major)`, ms(gc.total), ms(gc.max)];
+      return [run.server, phase.name, ms(loopDelayP99), ms(loopDelayMax), ...gcCells, ms(phase.clientLoopDelayMax), lag === undefined ? '-' : ms(lag)];
+    }),
+  );
+  const gcHeader = withGc ? ['GC pauses', 'GC total', 'GC max'] : [];
+  return table(['server', 'phase', 'server loop delay p99', 'max', ...gcHeader, 'client loop delay max', 'send lag p99'], rows);
+}
+
+interface Check {
+  readonly target: string;
+  readonly webhook: string;
+  readonly ceiling: string;
+  readonly pass: boolean;
+}
+
+function phaseOf(run: ServerRun, name: string): Phase {
+  const phase = run.phases.find((p) => p.name === name);
+  if (phase === undefined) throw new Error(`no phase "${name}" for ${run.server}`);
+  return phase;
+}
+
+function checks(ceiling: ServerRun, webhook: ServerRun, options: Options): Check[] {
+  const result: Check[] = [];
+  const rate = options.rate.toLocaleString('en-US');
+  for (const path of ['/mutate', '/validate']) {
+    const w = phaseOf(webhook, `rate ${path}`);
+    const c = phaseOf(ceiling, `rate ${path}`);
+    const sustained = (p: Phase): string => `${rps(requestsPerSecond(p.load))}, ${failures(p.load)} failed`;
+    result.push({
+      target: `${path} sustains ${rate} req/s`,
+      webhook: sustained(w),
+      ceiling: sustained(c),
+      pass: requestsPerSecond(w.load) >= sustainedFraction * options.rate && failures(w.load) === 0,
+    });
+    result.push({ target: `${path} p99 <= ${targets.p99Ms} ms at ${rate} req/s`, webhook: ms(w.load.latency.p99), ceiling: ms(c.load.latency.p99), pass: w.load.latency.p99 <= targets.p99Ms });
+    result.push({ target: `${path} p50 <= ${targets.p50Ms} ms at ${rate} req/s`, webhook: ms(w.load.latency.p50), ceiling: ms(c.load.latency.p50), pass: w.load.latency.p50 <= targets.p50Ms });
+  }
+  for (const path of ['/validate', '/mutate']) {
+    const w = requestsPerSecond(phaseOf(webhook, `peak ${path}`).load);
+    const c = requestsPerSecond(phaseOf(ceiling, `peak ${path}`).load);
+    const ratio = c > 0 ? w / c : 0;
+    result.push({ target: `${path} peak >= ${targets.peakRatio * 100} % of ceiling`, webhook: `${rps(w)} = ${pct(ratio)}`, ceiling: rps(c), pass: ratio >= targets.peakRatio });
+  }
+  const maxRss = (run: ServerRun): number | undefined => {
+    const samples = run.phases.map((p) => p.rssMiB).filter((v): v is number => v !== undefined);
+    return samples.length === 0 ? undefined : Math.max(...samples);
+  };
+  const rss = maxRss(webhook);
+  result.push({ target: `RSS <= ${targets.rssMiB} MiB under load`, webhook: mib(rss), ceiling: mib(maxRss(ceiling)), pass: rss !== undefined && rss <= targets.rssMiB });
+  const ensures = webhook.stats.counters.baselineEnsures;
+  result.push({ target: 'no API call on the hot path', webhook: `${ensures ?? 'n/a'} baseline applies`, ceiling: '-', pass: ensures === 0 });
+  return result;
+}
+
+function notes(ceiling: ServerRun, webhook: ServerRun, options: Options): string[] {
+  const out: string[] = [];
+  const busiest = Math.max(...[ceiling, webhook].flatMap((run) => run.phases.map((p) => p.otherCpu ?? 0)));
+  if (busiest > 0.1) {
+    out.push(`NOTE: other processes on this machine used up to ${pct(busiest)} of a CPU during a phase (column "other CPU"): they competed with the server and the load generator, so these numbers are disturbed; rerun on a quiet machine`);
+  }
+  for (const run of [ceiling, webhook]) {
+    for (const phase of run.phases) {
+      const lag = phase.load.sendLagP99;
+      if (lag !== undefined && lag > 2) out.push(`NOTE: ${run.server} ${phase.name}: the load generator sent late (p99 ${ms(lag)} behind schedule); it, not the server, may limit this phase`);
+      if (phase.name.startsWith('peak') && phase.clientCpu >= 0.95 && (phase.serverCpu ?? 1) < 0.9) {
+        out.push(`NOTE: ${run.server} ${phase.name}: the load generator used ${pct(phase.clientCpu)} of its core while the server used ${pct(phase.serverCpu)}: this peak is bounded by the client${run.server === 'ceiling' ? ', so the ratio against it is an overestimate' : ''}`);
+      }
+    }
+  }
+  for (const run of [ceiling, webhook]) {
+    for (const phase of run.phases.filter((p) => p.name.startsWith('rate'))) {
+      if (requestsPerSecond(phase.load) < sustainedFraction * options.rate) {
+        out.push(`NOTE: ${run.server} ${phase.name}: the server answered only ${rps(requestsPerSecond(phase.load))} of ${rps(options.rate)} offered, so requests queued for the whole phase: its latencies are that queue, and grow with --duration`);
+      }
+    }
+  }
+  if (options.cpuProf) out.push('NOTE: --cpu-prof: the profiler slows the servers and keeps its samples in memory; take throughput and RSS from a run without it.');
+  if (options.fromSource) out.push("NOTE: --from-source: RSS includes Node's TypeScript stripper (~17 MiB), which the image (compiled dist/) does not load.");
+  if (options.rateDriver === 'autocannon') out.push('NOTE: --rate-driver autocannon sends each second\'s quota in one burst; fixed-rate latencies are those of bursts at full speed.');
+  return out;
+}
+
+// ---------------------------------------------------------------------------------------------
+
+async function main(): Promise<void> {
+  const options = parseOptions();
+  const work = mkdtempSync(join(tmpdir(), 'netpol-bench-'));
+  const profileDir = options.cpuProf ? join(work, 'profiles') : undefined;
+  const tls = await writeCertificates(work);
+  const scripts = serverScripts(options.fromSource);
+  const pinning = pinCores();
+
+  const bodySize = (variant: Variant): string => `${Buffer.byteLength(reviewBody(variant, randomUUID())).toLocaleString('en-US')} B`;
+  const header = [
+    `netpol-hygiene benchmark, ${new Date().toISOString()}`,
+    `node ${process.version}, ${cpus().length} x ${cpus()[0]?.model ?? 'unknown CPU'}; ${pinning === undefined ? 'no CPU pinning (taskset unavailable or 1 core): load generator and server share the CPUs' : `load generator pinned to CPU ${pinning.loadCpu}, server to CPU ${pinning.serverCpu}`}`,
+    `servers run ${options.fromSource ? 'from source (.ts via type stripping)' : 'as compiled JavaScript (bench/.build, as the image runs dist/)'}, NODE_ENV=production, ${options.heapMiB === undefined ? "V8 heap sized for this host's RAM" : `V8 heap ${options.heapMiB} MiB (as Node sizes it in the pod's 256Mi memory limit)`}${options.nodeOptions.length > 0 ? `, node flags ${options.nodeOptions.join(' ')}` : ''}, HTTPS, keep-alive`,
+    `bodies: Pod AdmissionReview from a Deployment, /mutate ${bodySize('mutate')} (no tier label: patched), /validate ${bodySize('validate')} (tier label set); a fresh uid per request`,
+    `audit: one pino JSON line per admission to the webhook's stdout, a file in ${work} (its cost is in every number below)`,
+    `phases per server: warm-up ${options.warmup} s; ${options.rate} req/s x ${options.duration} s on /mutate then /validate over ${options.connections} connections (${options.rateDriver === 'paced' ? 'paced, open loop' : 'autocannon overallRate'}); peak ${options.peakConnections} connections x ${options.duration} s on /validate then /mutate (autocannon, closed loop)`,
+  ];
+  process.stdout.write(`${header.join('\n')}\n`);
+
+  const setup: ServerSetup = { tls, work, pinning, heapMiB: options.heapMiB, nodeOptions: options.nodeOptions, observeGc: options.observeGc };
+  const profileFor = (kind: ServerKind): { profileDir?: string } => (profileDir === undefined ? {} : { profileDir: join(profileDir, kind) });
+  const ceiling = await runServer('ceiling', scripts.ceiling, options, { ...setup, ...profileFor('ceiling') });
+  const webhook = await runServer('webhook', scripts.webhook, options, { ...setup, ...profileFor('webhook') });
+
+  const results = checks(ceiling, webhook, options);
+  const auditBytes = statSync(webhook.logFile).size;
+  process.stdout.write(`\nPhases (latency from request sent to response read, every response; failed = connection errors / non-2xx / not allowed)\n\n${phaseTable([ceiling, webhook])}\n`);
+  const gcNote = options.observeGc ? '; GC pauses as V8 reports them' : '; --gc adds GC pause counts';
+  process.stdout.write(`\nStalls (event-loop delay sampled every 1 ms, so ~1 ms means idle${gcNote}; send lag: paced requests leaving late)\n\n${stallTable([ceiling, webhook], options.observeGc)}\n`);
+  process.stdout.write(`\nTargets (DESIGN.md "Performance targets")\n\n${table(['target', 'webhook', 'ceiling', 'result'], results.map((c) => [c.target, c.webhook, c.ceiling, c.pass ? 'pass' : 'FAIL']))}\n\n`);
+  const { counters } = webhook.stats;
+  process.stdout.write(`webhook: peak RSS since start (VmHWM) ${mib(webhook.peakRssMiB)}; cluster cache reads ${counters.namespaceReads ?? 'n/a'} namespace, ${counters.policyReads ?? 'n/a'} policy list; audit log ${(auditBytes / 1048576).toFixed(1)} MiB\n`);
+  for (const run of [ceiling, webhook]) process.stdout.write(`${run.server} memory after the last phase: ${memoryLine(run.stats.memory)}\n`);
+  for (const note of notes(ceiling, webhook, options)) process.stdout.write(`${note}\n`);
+  const missed = results.filter((c) => !c.pass);
+  for (const check of missed) process.stdout.write(`TARGET MISSED: ${check.target}: measured ${check.webhook}\n`);
+  if (missed.length === 0) process.stdout.write('all targets met\n');
+
+  if (profileDir !== undefined) {
+    // One profile per server process, cut by phase so each route's costs stand apart; the
+    // ceiling's shows what any fastify HTTPS server pays for the same requests.
+    for (const run of [ceiling, webhook]) {
+      const dir = join(profileDir, run.server);
+      for (const file of readdirSync(dir).filter((f) => f.endsWith('.cpuprofile'))) {
+        const profile = readProfile(join(dir, file));
+        process.stdout.write(`\nCPU profile of the ${run.server} server: ${join(dir, file)}\n`);
+        for (const phase of run.phases.filter((p) => p.name.startsWith('peak'))) {
+          process.stdout.write(`\n--- ${run.server} ${phase.name} (saturated: every sample is work) ---\n${formatProfile(summarizeProfile(profile, phase.window), run.server === 'ceiling' ? 8 : 15)}\n`);
+        }
+      }
+    }
+  }
+  if (options.keep) process.stdout.write(`\nkept ${work}\n`);
+  else rmSync(work, { recursive: true, force: true });
+}
+
+await main();

@@ -1,0 +1,59 @@
+/**
+ * The system under test: the real app (buildApp, the real rules, the real audit sink) over
+ * HTTPS, with the cluster in steady state, as after the informer caches have synced and the
+ * reconciler has applied every baseline:
+ *
+ * - products-prod exists with the seed profile and default tier `ui`, and holds its rendered
+ *   seed baseline, so POD-PROTECTED passes from the cache;
+ * - a baseline ensurer is wired in, as in production with write access, but it only counts:
+ *   run.ts reports the count, which must stay 0 ("no API call on the hot path").
+ *
+ * Audit records go where `serve` sends them with the default config: pino JSON lines on fd 1,
+ * which run.ts points at a file in the temp directory. Their serialisation and write are part
+ * of the measured cost, as they are in production.
+ */
+import { pino } from 'pino';
+import type { BaselineEnsurer } from '../src/admission/handler.ts';
+import { createAuditSink } from '../src/audit/audit-log.ts';
+import { loadConfig } from '../src/config/load.ts';
+import { buildApp } from '../src/http/app.ts';
+import type { ClusterState, NamespaceView } from '../src/policy/decision.ts';
+import type { NetworkPolicy } from '../src/policy/network-policy.ts';
+import { serveForBenchmark, tlsFromArgs } from './child.ts';
+import { benchBaseline, benchNamespace, benchNamespaceView } from './fixtures.ts';
+
+const config = loadConfig();
+const counters = { namespaceReads: 0, policyReads: 0, baselineEnsures: 0 };
+
+/** What the informer caches answer from memory: plain map lookups. */
+const namespaces = new Map<string, NamespaceView>([[benchNamespace, benchNamespaceView]]);
+const policies = new Map<string, readonly NetworkPolicy[]>([[benchNamespace, benchBaseline(config)]]);
+const cluster: ClusterState = {
+  namespace(name) {
+    counters.namespaceReads++;
+    return namespaces.get(name);
+  },
+  networkPolicies(namespace) {
+    counters.policyReads++;
+    return policies.get(namespace) ?? [];
+  },
+};
+
+/** Stands in for BaselineApplier, which would call the API server; steady state never needs it. */
+const baseline: BaselineEnsurer = {
+  async ensure(namespace) {
+    counters.baselineEnsures++;
+    return policies.get(namespace) ?? [];
+  },
+};
+
+const audit = createAuditSink();
+const app = buildApp({
+  admission: { context: { config, cluster }, audit, baseline },
+  readiness: { notReadyReason: () => undefined },
+  // As `serve` builds it: the operational log on stdout beside the audit records.
+  logger: pino({ base: { component: 'netpol-hygiene' } }),
+  https: tlsFromArgs(),
+});
+
+await serveForBenchmark(app, { stats: () => ({ ...counters }), beforeExit: () => audit.flush() });
