@@ -96,7 +96,7 @@ export async function findControlPlaneBinaries(): Promise<string> {
   if (missing.length > 0) {
     throw new Error(
       `e2e: control-plane binaries missing in ${expected} (${missing.join(', ')}). ` +
-        'Build them once with `npm run cluster:build` (scripts/build-control-plane.sh; 20-40 minutes cold on 2 cores), then re-run the tests.',
+        'Build them once with `npm run cluster:build` (scripts/build-control-plane.sh; about 7 minutes cold on 2 cores), then re-run the tests.',
     );
   }
   if (override) return override;
