@@ -1,0 +1,130 @@
+import t from 'tap';
+import { pino } from 'pino';
+import { ClusterCache } from '../../src/cluster/cluster-cache.ts';
+import { KubeApiError, type KubeApi, type WatchEventType } from '../../src/cluster/kube-api.ts';
+import { ResourceCache } from '../../src/cluster/resource-cache.ts';
+import { ClusterStateUnavailableError } from '../../src/policy/decision.ts';
+
+interface OpenWatch {
+  readonly query: Readonly<Record<string, string>>;
+  emit(type: WatchEventType, object: Record<string, unknown>): void;
+  end(error: Error | null): void;
+}
+
+/** A scripted API server: lists answer from `items`, watches are held open for the test to drive. */
+function scriptedApi() {
+  const calls: string[] = [];
+  const watches: OpenWatch[] = [];
+  let items: Record<string, unknown>[] = [];
+  let resourceVersion = 10;
+  let failLists = 0;
+  const api = {
+    async request(_method: string, path: string, options: { query?: Record<string, string | undefined> } = {}) {
+      calls.push(`list ${path}${options.query?.continue ? ` continue=${options.query.continue}` : ''}`);
+      if (failLists > 0) {
+        failLists -= 1;
+        throw new Error('connect ECONNREFUSED 127.0.0.1:6443');
+      }
+      // Two pages, to exercise continue tokens.
+      const page = options.query?.continue === undefined ? items.slice(0, 1) : items.slice(1);
+      const more = options.query?.continue === undefined && items.length > 1;
+      return { metadata: { resourceVersion: String(resourceVersion), continue: more ? 'page-2' : undefined }, items: page };
+    },
+    watch(path: string, query: Record<string, string>, onEvent: (type: WatchEventType, object: Record<string, unknown>) => void, done: (error: Error | null) => void) {
+      calls.push(`watch ${path} rv=${query.resourceVersion}`);
+      watches.push({ query, emit: onEvent, end: done });
+      return () => {};
+    },
+  } as unknown as KubeApi;
+  return {
+    api,
+    calls,
+    watches,
+    setItems(next: Record<string, unknown>[], rv: number) {
+      items = next;
+      resourceVersion = rv;
+    },
+    failNextLists(count: number) {
+      failLists = count;
+    },
+  };
+}
+
+const ns = (name: string, rv: number, labels: Record<string, string> = {}) => ({ metadata: { name, resourceVersion: String(rv), labels }, status: { phase: 'Active' } });
+const settle = (ms = 10) => new Promise((resolve) => setTimeout(resolve, ms));
+
+function namespaceCache(api: KubeApi) {
+  return new ResourceCache(api, { path: '/api/v1/namespaces', resource: 'namespaces', strip: (raw) => raw as { metadata?: { name?: string; resourceVersion?: string } }, maxBackoffMs: 20 }, pino({ level: 'silent' }));
+}
+
+t.test('lists every page, then watches from the list resourceVersion; events update the cache', async (t) => {
+  const server = scriptedApi();
+  server.setItems([ns('a', 5), ns('b', 6)], 10);
+  const cache = namespaceCache(server.api);
+  const events: string[] = [];
+  cache.onEvent((e) => events.push(e.type === 'relisted' ? 'relisted' : `${e.type} ${e.object.metadata?.name}`));
+  cache.start();
+  await settle();
+  t.same(server.calls, ['list /api/v1/namespaces', 'list /api/v1/namespaces continue=page-2', 'watch /api/v1/namespaces rv=10']);
+  t.equal(cache.synced, true);
+  t.same(cache.all().map((o) => o.metadata?.name), ['a', 'b']);
+  const watch = server.watches[0]!;
+  t.equal(watch.query.allowWatchBookmarks, 'true');
+  watch.emit('ADDED', ns('c', 11));
+  watch.emit('MODIFIED', ns('a', 12, { team: 'x' }));
+  watch.emit('DELETED', ns('b', 13));
+  watch.emit('BOOKMARK', { metadata: { resourceVersion: '20' } });
+  t.same(cache.all().map((o) => o.metadata?.name).sort(), ['a', 'c']);
+  t.same(events, ['relisted', 'added c', 'modified a', 'deleted b']);
+  watch.end(null);
+  await settle();
+  t.equal(server.calls.at(-1), 'watch /api/v1/namespaces rv=20', 'a watch the server ended resumes from the last bookmark, without a relist');
+  cache.stop();
+});
+
+t.test('410 Gone (an ERROR event) and a failed watch relist; an unreachable API server backs off', async (t) => {
+  const server = scriptedApi();
+  server.setItems([ns('a', 5)], 10);
+  const cache = namespaceCache(server.api);
+  cache.start();
+  await settle();
+  server.setItems([ns('a', 5), ns('fresh', 30)], 31);
+  server.watches[0]!.emit('ERROR', { kind: 'Status', code: 410, reason: 'Expired', message: 'too old resource version: 10 (25)' });
+  await settle(60);
+  t.same(server.calls.slice(-2), ['list /api/v1/namespaces continue=page-2', 'watch /api/v1/namespaces rv=31'], 'relisted and watched from the new resourceVersion');
+  t.same(cache.all().map((o) => o.metadata?.name), ['a', 'fresh']);
+
+  server.failNextLists(2);
+  server.watches.at(-1)!.end(new KubeApiError('GET', '/api/v1/namespaces', 500, 'InternalError', 'etcd leader changed'));
+  await settle(10);
+  t.ok(cache.brokenSince !== undefined, 'marked broken while the API server fails');
+  t.match(cache.lastError, /etcd leader changed|ECONNREFUSED/, 'the last failure is kept for /readyz');
+  await settle(150);
+  t.equal(cache.brokenSince, undefined, 'healthy again after the backoff retries');
+  t.equal(server.calls.filter((c) => c.startsWith('watch')).length, 3);
+  cache.stop();
+});
+
+t.test('ClusterCache answers only after both caches synced, and fails closed once stale', async (t) => {
+  const server = scriptedApi();
+  server.failNextLists(100);
+  const cluster = new ClusterCache(server.api, pino({ level: 'silent' }), 50);
+  cluster.start();
+  await settle(5);
+  t.match(cluster.notReadyReason(), /^namespaces cache has not synced yet: connect ECONNREFUSED/);
+  t.throws(() => cluster.namespace('a'), ClusterStateUnavailableError);
+  cluster.stop();
+
+  const healthy = scriptedApi();
+  healthy.setItems([ns('a', 5)], 10);
+  const synced = new ClusterCache(healthy.api, pino({ level: 'silent' }), 50);
+  synced.start();
+  await settle();
+  t.equal(synced.notReadyReason(), undefined);
+  t.same(synced.namespace('a'), { name: 'a', labels: {}, terminating: false, metadata: { name: 'a', uid: undefined, resourceVersion: '5' } });
+  synced.namespaces.brokenSince = Date.now() - 60;
+  synced.namespaces.lastError = 'connect ECONNREFUSED';
+  t.match(synced.notReadyReason(), /^namespaces cache lost the API server 0s ago: connect ECONNREFUSED$/);
+  t.throws(() => synced.networkPolicies('a'), ClusterStateUnavailableError, 'stale caches do not answer');
+  synced.stop();
+});
