@@ -2,7 +2,7 @@ import { mkdtempSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import https from 'node:https';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import t from 'tap';
+import t, { type Test } from 'tap';
 import { pino } from 'pino';
 import { createCertificateAuthority, issueCertificate } from '../../src/certs/authority.ts';
 import { startServer } from '../../src/http/server.ts';
@@ -84,7 +84,8 @@ function deps(log: pino.Logger, baselineDelayMs = 0) {
   };
 }
 
-t.test('a rotated certificate is served without a restart; open connections keep working', async (t) => {
+/** A server on the first of two certificate pairs, its files polled every 50 ms. */
+async function servingWithRotation(t: Test) {
   const dir = mkdtempSync(join(tmpdir(), 'netpol-hygiene-tls-'));
   t.teardown(() => rmSync(dir, { recursive: true, force: true }));
   const certFile = join(dir, 'tls.crt');
@@ -96,6 +97,11 @@ t.test('a rotated certificate is served without a restart; open connections keep
   const { log, lines } = capturingLogger();
   const server = await startServer(deps(log), { host: '127.0.0.1', port: 0, tlsCertFile: certFile, tlsKeyFile: keyFile, tlsPollIntervalMs: 50 }, log);
   t.teardown(() => server.close());
+  return { certFile, keyFile, first, second, lines, server };
+}
+
+t.test('a rotated certificate is served without a restart; open connections keep working', async (t) => {
+  const { certFile, keyFile, first, second, lines, server } = await servingWithRotation(t);
 
   const keepAlive = new https.Agent({ keepAlive: true, maxSockets: 1, ca: first.caPem });
   t.teardown(() => keepAlive.destroy());
@@ -110,17 +116,7 @@ t.test('a rotated certificate is served without a restart; open connections keep
 });
 
 t.test('a mismatched or half-written pair is refused and the previous certificate kept', async (t) => {
-  const dir = mkdtempSync(join(tmpdir(), 'netpol-hygiene-tls-'));
-  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
-  const certFile = join(dir, 'tls.crt');
-  const keyFile = join(dir, 'tls.key');
-  const first = await servingPair('first-ca');
-  const second = await servingPair('second-ca');
-  writeFileSync(certFile, first.certPem);
-  writeFileSync(keyFile, first.keyPem);
-  const { log, lines } = capturingLogger();
-  const server = await startServer(deps(log), { host: '127.0.0.1', port: 0, tlsCertFile: certFile, tlsKeyFile: keyFile, tlsPollIntervalMs: 50 }, log);
-  t.teardown(() => server.close());
+  const { certFile, keyFile, first, second, lines, server } = await servingWithRotation(t);
 
   writeAtomically(certFile, second.certPem); // the key still belongs to the first certificate
   await eventually('the refusal is logged', async () => lines.some((l) => l.msg === 'serving certificate change not applied; still serving the previous one'));
