@@ -24,7 +24,15 @@ export interface AdmissionDeps {
   readonly audit: AuditSink;
   /** Absent when the webhook runs without write access: POD-PROTECTED then only reports. */
   readonly baseline?: BaselineEnsurer;
+  /**
+   * How long self-heal may take before the pod is refused with the reason. Below the
+   * webhook's timeoutSeconds (5 s), so the user reads our message, not "context deadline
+   * exceeded".
+   */
+  readonly selfHealTimeoutMs?: number;
 }
+
+const defaultSelfHealTimeoutMs = 3000;
 
 interface RuleEntry {
   /** The rule a mutation serves, for the audit record. */
@@ -100,7 +108,10 @@ async function decideAfterBaseline(request: AdmissionRequest, namespace: string,
   const dryRun = request.dryRun === true;
   let applied: readonly NetworkPolicy[];
   try {
-    applied = await (deps.baseline as BaselineEnsurer).ensure(namespace, { dryRun, trigger: `pod admission ${request.uid}` });
+    applied = await withTimeout(
+      (deps.baseline as BaselineEnsurer).ensure(namespace, { dryRun, trigger: `pod admission ${request.uid}` }),
+      deps.selfHealTimeoutMs ?? defaultSelfHealTimeoutMs,
+    );
   } catch (error) {
     const first = rule(request, deps.context);
     const suffix = ` (applying the baseline failed: ${(error as Error).message})`;
@@ -110,6 +121,14 @@ async function decideAfterBaseline(request: AdmissionRequest, namespace: string,
   const second = rule(request, { ...deps.context, cluster });
   const verb = dryRun ? 'would apply (dry run)' : 'applied';
   return { ...second, baselineNeeded: undefined, reasons: [...second.reasons, `${verb} the baseline to namespace "${namespace}": ${applied.map((p) => p.metadata?.name).join(', ')}`] };
+}
+
+function withTimeout<T>(work: Promise<T>, ms: number): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`the API server did not confirm it within ${ms / 1000}s`)), ms);
+  });
+  return Promise.race([work, timeout]).finally(() => clearTimeout(timer));
 }
 
 function withPolicies(cluster: ClusterState, namespace: string, applied: readonly NetworkPolicy[]): ClusterState {

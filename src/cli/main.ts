@@ -6,6 +6,7 @@ const usage = `netpol-hygiene — keeps every namespace behind a default-deny Ne
 Usage:
   netpol-hygiene serve  [--port 8443] [--host 0.0.0.0] --tls-cert FILE --tls-key FILE
                         [--config FILE] [--kubeconfig FILE] [--max-body-bytes N]
+                        [--shutdown-delay-seconds 5]
   netpol-hygiene certs  --out-dir DIR [--dns NAME]... [--ip IP]... [--days N]
   netpol-hygiene render --namespace NS [--config FILE] [--profile NAME]
 

@@ -31,6 +31,7 @@ export async function runServe(args: string[]): Promise<number> {
       config: { type: 'string' },
       kubeconfig: { type: 'string' },
       'max-body-bytes': { type: 'string', default: String(defaultMaxBodyBytes) },
+      'shutdown-delay-seconds': { type: 'string', default: '5' },
     },
   });
   const log = pino({ base: { component: 'netpol-hygiene' } });
@@ -49,13 +50,15 @@ export async function runServe(args: string[]): Promise<number> {
   const audit = createAuditSink(config.audit.file);
   const cluster = connect(values.kubeconfig, config, log, audit);
   const admission: AdmissionDeps = { context: { config, cluster: cluster.state }, audit, baseline: cluster.applier };
+  const shutdown = { draining: false, delayMs: Number(values['shutdown-delay-seconds']) * 1000 };
+  const readiness = { notReadyReason: () => (shutdown.draining ? 'shutting down' : cluster.state.notReadyReason()) };
   const server = await startServer(
-    { admission, readiness: cluster.state, logger: log, maxBodyBytes: Number(values['max-body-bytes']) },
+    { admission, readiness, logger: log, maxBodyBytes: Number(values['max-body-bytes']) },
     { host: values.host, port: Number(values.port), tlsCertFile: values['tls-cert'], tlsKeyFile: values['tls-key'] },
     log,
   );
   cluster.start();
-  handleSignals(server, cluster, audit, log);
+  handleSignals(server, cluster, audit, log, shutdown);
   // Nothing is lost if a promise somewhere is left unhandled: log it and keep serving.
   process.on('unhandledRejection', (reason) => log.error({ err: String(reason) }, 'unhandled rejection'));
   return -1;
@@ -125,14 +128,29 @@ function connect(kubeconfig: string | undefined, config: Config, log: pino.Logge
   };
 }
 
-function handleSignals(server: RunningServer, cluster: ClusterSide, audit: ReturnType<typeof createAuditSink>, log: pino.Logger): void {
+/**
+ * SIGTERM: report not ready and keep serving for the shutdown delay, because the API server
+ * keeps sending requests to this pod until the endpoint update reaches it (with failurePolicy
+ * Fail, a refused connection is a refused pod); then stop accepting connections, finish
+ * in-flight requests, release the Lease. SIGINT (a person at a terminal) skips the delay.
+ */
+function handleSignals(
+  server: RunningServer,
+  cluster: ClusterSide,
+  audit: ReturnType<typeof createAuditSink>,
+  log: pino.Logger,
+  state: { draining: boolean; delayMs: number },
+): void {
   let closing = false;
   const shutdown = (signal: string): void => {
     if (closing) return;
     closing = true;
-    log.info({ signal }, 'shutting down: finishing in-flight requests');
-    const forced = setTimeout(() => process.exit(1), 25_000).unref();
+    state.draining = true;
+    const delayMs = signal === 'SIGTERM' ? state.delayMs : 0;
+    log.info({ signal, delayMs }, 'shutting down: serving until endpoints drop this pod, then finishing in-flight requests');
+    const forced = setTimeout(() => process.exit(1), delayMs + 25_000).unref();
     void (async () => {
+      await new Promise((resolve) => setTimeout(resolve, delayMs));
       await server.close();
       await cluster.stop();
       audit.flush();

@@ -17,6 +17,16 @@ export interface EnsureOptions {
   readonly record?: boolean;
 }
 
+export interface BaselinePlan {
+  readonly create: NetworkPolicy[];
+  readonly restore: NetworkPolicy[];
+  readonly unchanged: NetworkPolicy[];
+  /** Same-named policies netpol-hygiene does not manage: left alone. */
+  readonly foreign: NetworkPolicy[];
+  /** Managed policies the profile no longer has. */
+  readonly obsolete: NetworkPolicy[];
+}
+
 const retriedStatuses = new Set([409, 429, 500, 502, 503, 504]);
 const maxAttempts = 4;
 
@@ -47,39 +57,69 @@ export class BaselineApplier implements BaselineEnsurer {
     return renderBaseline(namespace, profile, this.config);
   }
 
-  /**
-   * Applies what is missing or differs and returns the policies as the API server holds them.
-   * A repair (audit record and Event) is recorded only when something actually changed,
-   * which server-side apply shows as a new resourceVersion.
-   */
+  /** What converging a namespace would change, from the cache. */
+  plan(namespace: string): BaselinePlan {
+    const existing = new Map(this.cluster.networkPolicies(namespace).map((p) => [p.metadata?.name ?? '', p]));
+    const wanted = this.desired(namespace);
+    const wantedNames = new Set(wanted.map((p) => p.metadata?.name ?? ''));
+    const plan: BaselinePlan = { create: [], restore: [], unchanged: [], foreign: [], obsolete: [] };
+    for (const policy of wanted) {
+      const current = existing.get(policy.metadata?.name ?? '');
+      if (current === undefined) plan.create.push(policy);
+      else if (!isManaged(current)) plan.foreign.push(current);
+      else if (isDeepStrictEqual(current.spec, policy.spec)) plan.unchanged.push(current);
+      else plan.restore.push(policy);
+    }
+    // Managed policies the profile no longer has (a changed profile or config).
+    for (const [name, current] of existing) if (isManaged(current) && !wantedNames.has(name)) plan.obsolete.push(current);
+    return plan;
+  }
+
+  needsRepair(namespace: string): boolean {
+    const { create, restore, obsolete } = this.plan(namespace);
+    return create.length + restore.length + obsolete.length > 0;
+  }
+
+  /** Makes the baseline exist and returns its policies as the API server now holds them. */
   async ensure(namespace: string, options: EnsureOptions): Promise<readonly NetworkPolicy[]> {
     return (await this.converge(namespace, options)).applied;
   }
 
-  async converge(namespace: string, options: EnsureOptions): Promise<{ applied: readonly NetworkPolicy[]; changed: readonly string[] }> {
-    const existing = new Map(this.cluster.networkPolicies(namespace).map((p) => [p.metadata?.name, p]));
-    const wanted = this.desired(namespace);
-    const foreign = wanted.filter((p) => existing.has(p.metadata?.name) && !isManaged(existing.get(p.metadata?.name)));
-    if (foreign.length > 0) {
-      this.log.warn({ namespace, policies: foreign.map((p) => p.metadata?.name) }, 'baseline policy names are taken by policies netpol-hygiene does not manage; left alone');
+  /**
+   * Creates what is missing, restores what was edited, deletes managed policies the profile
+   * dropped, and records one repair (audit record and Event) when anything changed.
+   * Concurrent calls for one namespace (several pods admitted at once, or a pod racing the
+   * reconciler) share one convergence, so a repair is applied and recorded once.
+   */
+  converge(namespace: string, options: EnsureOptions): Promise<{ applied: readonly NetworkPolicy[]; changed: readonly string[] }> {
+    const key = `${options.dryRun ? 'dry-run' : 'real'}/${namespace}`;
+    const running = this.inFlight.get(key);
+    if (running !== undefined) return running;
+    const started = this.convergeNow(namespace, options).finally(() => this.inFlight.delete(key));
+    this.inFlight.set(key, started);
+    return started;
+  }
+
+  private readonly inFlight = new Map<string, Promise<{ applied: readonly NetworkPolicy[]; changed: readonly string[] }>>();
+
+  private async convergeNow(namespace: string, options: EnsureOptions): Promise<{ applied: readonly NetworkPolicy[]; changed: readonly string[] }> {
+    const plan = this.plan(namespace);
+    if (plan.foreign.length > 0) {
+      this.log.warn({ namespace, policies: plan.foreign.map((p) => p.metadata?.name) }, 'baseline policy names are taken by policies netpol-hygiene does not manage; left alone');
     }
-    const applied = await Promise.all(
-      wanted
-        .filter((p) => !foreign.includes(p))
-        .map((policy) => {
-          const current = existing.get(policy.metadata?.name);
-          return current !== undefined && !isDeepStrictEqual(current.spec, policy.spec) ? this.restore(policy, options.dryRun) : this.apply(policy, options.dryRun);
-        }),
-    );
-    const changed = applied
-      .filter((p) => existing.get(p.metadata?.name)?.metadata?.resourceVersion !== p.metadata?.resourceVersion)
-      .map((p) => p.metadata?.name ?? '');
+    const [applied] = await Promise.all([
+      Promise.all([...plan.create.map((p) => this.apply(p, options.dryRun)), ...plan.restore.map((p) => this.restore(p, options.dryRun))]),
+      Promise.all(plan.obsolete.map((p) => this.remove(p, options.dryRun))),
+    ]);
+    const changed = [...applied, ...plan.obsolete].map((p) => p.metadata?.name ?? '');
     if (!options.dryRun && changed.length > 0 && options.record !== false) {
-      const message = `applied baseline policies ${changed.join(', ')} to namespace "${namespace}" (${options.trigger})`;
+      const removed = plan.obsolete.length > 0 ? `; removed ${plan.obsolete.map((p) => p.metadata?.name).join(', ')}` : '';
+      const message = `applied baseline policies ${applied.map((p) => p.metadata?.name).join(', ')} to namespace "${namespace}"${removed} (${options.trigger})`;
       this.audit.write({ event: 'repair', namespace, action: 'apply-baseline', policies: changed, trigger: options.trigger, message });
-      await this.recordEvent(namespace, 'BaselineApplied', message);
+      // Not awaited: an Event is a courtesy and must not hold up a pod's admission.
+      void this.recordEvent(namespace, 'BaselineApplied', message);
     }
-    return { applied, changed };
+    return { applied: [...plan.unchanged, ...applied], changed };
   }
 
   private apply(policy: NetworkPolicy, dryRun: boolean): Promise<NetworkPolicy> {
@@ -97,8 +137,20 @@ export class BaselineApplier implements BaselineEnsurer {
     return this.patch(policy, { body: [{ op: 'replace', path: '/spec', value: policy.spec }], contentType: 'application/json-patch+json', query });
   }
 
+  private async remove(policy: NetworkPolicy, dryRun: boolean): Promise<void> {
+    try {
+      await this.api.request('DELETE', this.pathOf(policy), { query: { dryRun: dryRun ? 'All' : undefined } });
+    } catch (error) {
+      if (!(error instanceof KubeApiError && error.statusCode === 404)) throw error;
+    }
+  }
+
+  private pathOf(policy: NetworkPolicy): string {
+    return `/apis/networking.k8s.io/v1/namespaces/${policy.metadata?.namespace}/networkpolicies/${policy.metadata?.name}`;
+  }
+
   private async patch(policy: NetworkPolicy, options: RequestOptions): Promise<NetworkPolicy> {
-    const path = `/apis/networking.k8s.io/v1/namespaces/${policy.metadata?.namespace}/networkpolicies/${policy.metadata?.name}`;
+    const path = this.pathOf(policy);
     for (let attempt = 1; ; attempt++) {
       try {
         return await this.api.request<NetworkPolicy>('PATCH', path, options);

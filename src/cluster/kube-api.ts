@@ -23,8 +23,12 @@ export interface RequestOptions {
 }
 
 const requestTimeoutMs = 10_000;
-/** A watch that delivers nothing (not even a bookmark) for this long is presumed dead. */
-const watchIdleTimeoutMs = 5 * 60_000;
+/**
+ * A watch that delivers nothing for this long is ended and resumed: bookmarks arrive about
+ * once a minute, so silence this long suggests a half-open connection, and resuming from the
+ * last resourceVersion costs one request, not a relist.
+ */
+const watchIdleTimeoutMs = 90_000;
 
 /**
  * The API calls the product makes, in wire form (JSON exactly as the API server serves it),
@@ -75,15 +79,16 @@ export class KubeApi {
   }
 
   /**
-   * Streams watch events, one JSON object per line. `done` is called exactly once: with null
-   * when the API server ends the watch normally, with an error otherwise. Returns a function
-   * that stops the watch.
+   * Streams watch events, one JSON object per line. `opened` is called when the API server
+   * accepts the watch; `done` exactly once: with null when the watch ends normally (or went
+   * idle), with an error otherwise. Returns a function that stops the watch.
    */
   watch(
     path: string,
     query: Readonly<Record<string, string>>,
     onEvent: (type: WatchEventType, object: Record<string, unknown>) => void,
     done: (error: Error | null) => void,
+    opened: () => void = () => {},
   ): () => void {
     const url = this.url(path, { ...query, watch: 'true' });
     let finished = false;
@@ -100,6 +105,7 @@ export class KubeApi {
         response.on('end', () => finish(statusError('GET', url.pathname, response.statusCode ?? 0, Buffer.concat(chunks).toString('utf8'))));
         return;
       }
+      opened();
       const lines = createInterface({ input: response, crlfDelay: Infinity });
       lines.on('line', (line) => {
         if (line.trim() === '') return;
@@ -113,7 +119,7 @@ export class KubeApi {
       response.on('end', () => finish(null));
       response.on('error', (error) => finish(error));
     });
-    request.on('timeout', () => finish(new Error(`watch ${url.pathname} idle for ${watchIdleTimeoutMs / 1000}s`)));
+    request.on('timeout', () => finish(null));
     request.on('error', (error) => finish(error));
     return () => {
       finished = true;

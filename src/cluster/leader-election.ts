@@ -17,9 +17,12 @@ export interface LeaderElectionOptions {
 
 /**
  * Leader election on a coordination.k8s.io/v1 Lease, as client-go's leaderelection does it:
- * the holder renews every third of the lease; anyone may take a lease whose renewTime is
- * older than its duration; updates carry the resourceVersion, so two candidates cannot both
- * win. A leader that cannot renew within the duration steps down.
+ * the holder renews every third of the lease; updates carry the resourceVersion, so two
+ * candidates cannot both win. A lease counts as expired when *this* replica has seen the same
+ * holder and renewTime for longer than the duration (local observation, so clock skew between
+ * replicas does not matter). A leader that has not renewed within two thirds of the duration
+ * steps down, counted from when its last successful attempt *started*, so it is gone before
+ * anyone else may take over.
  * https://kubernetes.io/docs/concepts/architecture/leases/
  */
 export class LeaderElector {
@@ -27,7 +30,9 @@ export class LeaderElector {
   private readonly options: LeaderElectionOptions;
   private readonly log: Logger;
   private timer: NodeJS.Timeout | undefined;
+  private deadlineCheck: NodeJS.Timeout | undefined;
   private lastRenewed = 0;
+  private observed: { record: string; at: number } | undefined;
   private stopped = false;
   leading = false;
 
@@ -40,12 +45,22 @@ export class LeaderElector {
   start(): void {
     this.stopped = false;
     void this.tick();
+    // Independent of how long a renew request hangs.
+    this.deadlineCheck = setInterval(() => this.stepDownIfLate(), 500);
+  }
+
+  private stepDownIfLate(): void {
+    if (this.leading && Date.now() - this.lastRenewed > (this.options.leaseDurationSeconds * 1000 * 2) / 3) {
+      this.log.warn('could not renew the lease in time; stepping down');
+      this.setLeading(false);
+    }
   }
 
   /** Steps down and releases the lease so another replica takes over at once. */
   async stop(): Promise<void> {
     this.stopped = true;
     clearTimeout(this.timer);
+    clearInterval(this.deadlineCheck);
     if (!this.leading) return;
     this.setLeading(false);
     try {
@@ -65,36 +80,33 @@ export class LeaderElector {
       const conflict = error instanceof KubeApiError && error.statusCode === 409;
       if (!conflict) this.log.warn({ err: (error as Error).message }, 'lease update failed');
     }
-    if (this.leading && Date.now() - this.lastRenewed > this.options.leaseDurationSeconds * 1000) {
-      this.log.warn('could not renew the lease in time; stepping down');
-      this.setLeading(false);
-    }
     if (!this.stopped) this.timer = setTimeout(() => void this.tick(), (this.options.leaseDurationSeconds * 1000) / 3);
   }
 
   private async tryAcquireOrRenew(): Promise<void> {
     const now = new Date();
-    const stamp = microTime(now);
+    const attemptStarted = now.getTime();
     const lease = await this.get();
     if (lease === undefined) {
       await this.api.request('POST', `/apis/coordination.k8s.io/v1/namespaces/${this.options.namespace}/leases`, {
         body: this.newLease(now, undefined),
       });
-      return this.renewed();
+      return this.renewed(attemptStarted);
     }
     const holder = lease.spec.holderIdentity ?? '';
-    const renewed = Date.parse(lease.spec.renewTime ?? lease.spec.acquireTime ?? '1970-01-01T00:00:00Z');
-    const expired = now.getTime() > renewed + (lease.spec.leaseDurationSeconds ?? this.options.leaseDurationSeconds) * 1000;
+    const record = `${holder}@${lease.spec.renewTime ?? lease.spec.acquireTime ?? ''}`;
+    if (this.observed?.record !== record) this.observed = { record, at: Date.now() };
+    const expired = Date.now() - this.observed.at > (lease.spec.leaseDurationSeconds ?? this.options.leaseDurationSeconds) * 1000;
     if (holder === this.options.identity) {
-      await this.put({ ...lease, spec: { ...lease.spec, renewTime: stamp, leaseDurationSeconds: this.options.leaseDurationSeconds } });
-      return this.renewed();
+      await this.put({ ...lease, spec: { ...lease.spec, renewTime: microTime(now), leaseDurationSeconds: this.options.leaseDurationSeconds } });
+      return this.renewed(attemptStarted);
     }
     if (holder !== '' && !expired) {
       if (this.leading) this.setLeading(false);
       return;
     }
     await this.put({ ...this.newLease(now, lease), metadata: lease.metadata });
-    this.renewed();
+    this.renewed(attemptStarted);
   }
 
   private newLease(now: Date, previous: Lease | undefined): Lease {
@@ -110,8 +122,9 @@ export class LeaderElector {
     };
   }
 
-  private renewed(): void {
-    this.lastRenewed = Date.now();
+  private renewed(attemptStarted: number): void {
+    if (this.stopped) return;
+    this.lastRenewed = attemptStarted;
     if (!this.leading) this.setLeading(true);
   }
 

@@ -10,7 +10,7 @@ import type { CacheEvent } from './resource-cache.ts';
 
 /** What the reconciler needs from the applier (BaselineApplier in production). */
 export interface Converger {
-  desired(namespace: string): NetworkPolicy[];
+  needsRepair(namespace: string): boolean;
   converge(namespace: string, options: { dryRun: false; trigger: string; record?: boolean }): Promise<{ changed: readonly string[] }>;
 }
 
@@ -65,24 +65,14 @@ export class Reconciler {
     this.pending.clear();
   }
 
-  /** Whether a namespace's managed policies match its profile, as the cache shows them. */
-  needsRepair(namespace: string): boolean {
-    const existing = new Map(this.deps.cache.policies.list(namespace).map((p) => [p.metadata?.name, p]));
-    return this.deps.converger.desired(namespace).some((wanted) => {
-      const current = existing.get(wanted.metadata?.name);
-      if (current === undefined) return true;
-      return isManaged(current) && !isDeepStrictEqual(current.spec, wanted.spec);
-    });
-  }
-
   private async backfill(): Promise<void> {
     while (this.running && this.deps.cache.notReadyReason() !== undefined) await sleep(200);
     if (!this.running) return;
     const repaired: string[] = [];
     for (const namespace of this.governed()) {
       if (!this.running) return;
-      if (!this.needsRepair(namespace.name)) continue;
       try {
+        if (!this.deps.converger.needsRepair(namespace.name)) continue;
         const { changed } = await this.deps.converger.converge(namespace.name, { dryRun: false, trigger: 'start-up backfill', record: false });
         if (changed.length > 0) repaired.push(namespace.name);
       } catch (error) {
@@ -143,8 +133,10 @@ export class Reconciler {
 
   private async reconcile(namespace: string, trigger: string): Promise<void> {
     const view = this.deps.cache.namespaces.get('', namespace);
-    if (view === undefined || view.terminating || !this.needsRepair(namespace)) return;
+    if (view === undefined || view.terminating) return;
     try {
+      // Inside the try: with the API server gone for long, reading the cache throws too.
+      if (!this.deps.converger.needsRepair(namespace)) return;
       await this.deps.converger.converge(namespace, { dryRun: false, trigger });
       this.failures.delete(namespace);
     } catch (error) {

@@ -106,16 +106,26 @@ export class ResourceCache<T extends CachedObject> {
       this.resourceVersion = resourceVersion;
       this.synced = true;
       this.emit({ type: 'relisted' });
-      await this.watch();
+      this.watch();
     } catch (error) {
       this.retryLater(error);
     }
   }
 
-  private async watch(): Promise<void> {
+  private watch(): void {
     if (this.stopped) return;
     const query = { resourceVersion: this.resourceVersion, allowWatchBookmarks: 'true' };
-    this.stopWatch = this.api.watch(this.options.path, query, (type, object) => this.apply(type, object), (error) => this.watchEnded(error));
+    this.stopWatch = this.api.watch(
+      this.options.path,
+      query,
+      (type, object) => this.apply(type, object),
+      (error) => this.watchEnded(error),
+      () => this.healthy(),
+    );
+  }
+
+  /** Healthy again once the API server accepts the watch, not when the request is merely sent. */
+  private healthy(): void {
     this.failures = 0;
     this.brokenSince = undefined;
     this.lastError = undefined;
@@ -125,7 +135,11 @@ export class ResourceCache<T extends CachedObject> {
     if (this.stopped) return;
     if (error === null) {
       // The API server ends watches after a while (--min-request-timeout); resume where we were.
-      void this.watch();
+      try {
+        this.watch();
+      } catch (watchError) {
+        this.retryLater(watchError);
+      }
       return;
     }
     this.retryLater(error);

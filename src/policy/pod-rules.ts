@@ -1,5 +1,6 @@
 import type { AdmissionRequest, KubeObject } from '../admission/review.ts';
 import { type Decision, type RuleContext, type Violation, describeObject, noViolations } from './decision.ts';
+import { profileFor } from './baseline.ts';
 import { defaultDenyCoverage, missingDirections } from './default-deny.ts';
 import { type TierInference, inferTier } from './tier-inference.ts';
 import { annotations } from './vocabulary.ts';
@@ -11,8 +12,8 @@ export function mutatePod(request: AdmissionRequest, context: RuleContext): Deci
   const inference = podTier(pod, request, context);
   if (inference.kind !== 'found') return noViolations;
   const key = context.config.tierLabel.key;
-  const alreadyRecorded = pod.metadata?.labels?.[key] === inference.tier && pod.metadata?.annotations?.[annotations.tierSource] === inference.source;
-  if (alreadyRecorded) return noViolations;
+  const recorded = pod.metadata?.annotations?.[annotations.tierSource];
+  if (inference.source === 'label' && (recorded === 'label' || recordedSourceStillHolds(pod, recorded, inference.tier, request, context))) return noViolations;
   // Copy-on-write: only labels and annotations are new objects (see diffPatch).
   const metadata = pod.metadata ?? {};
   const mutated: KubeObject = {
@@ -41,9 +42,22 @@ export function validatePod(request: AdmissionRequest, context: RuleContext): De
     message:
       `POD-PROTECTED: namespace "${namespace}" has no effective default-deny NetworkPolicy for ${missing.join(' and ')}, ` +
       `so ${describeObject('pod', pod, request)} would run unprotected; apply the baseline: ` +
-      `netpol-hygiene render --namespace ${namespace} | kubectl apply -f -`,
+      `netpol-hygiene render --namespace ${namespace} --profile ${profileFor(context.cluster.namespace(namespace)?.labels, context.config).name} | kubectl apply -f -`,
   });
   return { violations, reasons: [], baselineNeeded: namespace };
+}
+
+/**
+ * On reinvocation (reinvocationPolicy: IfNeeded) the label we injected comes back as the
+ * pod's own. The source recorded the first time still holds when the other sources, asked
+ * without that label, give the same tier from it; a stale annotation copied from another
+ * pod does not.
+ */
+function recordedSourceStillHolds(pod: KubeObject, recorded: string | undefined, tier: string, request: AdmissionRequest, context: RuleContext): boolean {
+  if (recorded === undefined) return false;
+  const { [context.config.tierLabel.key]: _label, ...otherLabels } = pod.metadata?.labels ?? {};
+  const without = podTier({ ...pod, metadata: { ...pod.metadata, labels: otherLabels } }, request, context);
+  return without.kind === 'found' && without.tier === tier && without.source === recorded;
 }
 
 function podTier(pod: KubeObject, request: AdmissionRequest, { config, cluster }: RuleContext): TierInference {

@@ -67,11 +67,11 @@ t.test('the ServiceAccount may do what the code needs and nothing else', async (
   const allowed = [
     'list namespaces', 'watch namespaces',
     'list networkpolicies.networking.k8s.io --all-namespaces', 'watch networkpolicies.networking.k8s.io --all-namespaces',
-    'patch networkpolicies.networking.k8s.io -n products-prod', 'create networkpolicies.networking.k8s.io -n products-prod', 'create events -n default',
+    'patch networkpolicies.networking.k8s.io -n products-prod', 'create networkpolicies.networking.k8s.io -n products-prod', 'delete networkpolicies.networking.k8s.io -n products-prod', 'create events -n default',
     'get leases.coordination.k8s.io -n netpol-hygiene', 'create leases.coordination.k8s.io -n netpol-hygiene', 'update leases.coordination.k8s.io -n netpol-hygiene',
   ];
   const denied = [
-    'delete networkpolicies.networking.k8s.io -n products-prod', 'update networkpolicies.networking.k8s.io -n products-prod',
+    'update networkpolicies.networking.k8s.io -n products-prod',
     'get namespaces', 'update namespaces', 'patch namespaces', 'get networkpolicies.networking.k8s.io -n products-prod', 'update events -n default', 'delete namespaces', 'create pods -n products-prod', 'list pods --all-namespaces', 'get secrets -n netpol-hygiene',
     'list secrets --all-namespaces', 'update leases.coordination.k8s.io -n kube-system', 'delete leases.coordination.k8s.io -n netpol-hygiene', 'create clusterroles',
     'create mutatingwebhookconfigurations.admissionregistration.k8s.io',

@@ -29,7 +29,7 @@ async function within(what: string, timeoutMs: number, check: () => Promise<bool
   return Math.round(performance.now() - started);
 }
 
-function writeConfig(name: string, uiPort: number): string {
+function writeConfig(name: string, uiPort: number, clusterEgress = true): string {
   const path = join(configDir, name);
   writeFileSync(
     path,
@@ -39,6 +39,7 @@ function writeConfig(name: string, uiPort: number): string {
       '  resyncSeconds: 3600',
       'profiles:',
       '  seed:',
+      `    allowClusterEgress: ${clusterEgress}`,
       '    tiers:',
       `      - { tier: ui, policyName: allow-ingress-to-ui, port: ${uiPort}, from: anywhere }`,
       '      - { tier: business, policyName: allow-ui-to-business, port: 8081, from: [{ tier: ui }] }',
@@ -135,12 +136,14 @@ t.test('two replicas: exactly one reconciles; the other takes over when the lead
 t.test('a changed profile converges in existing namespaces', async (t) => {
   const current = replicas[1]!;
   await current.stop();
-  const next = await startReplica('replica-c', writeConfig('v2.yaml', 9080));
+  const next = await startReplica('replica-c', writeConfig('v2.yaml', 9080, false));
   await registerWebhooks(cp, next);
   const port = async (ns: string) => kubectlOk(['get', 'networkpolicy', 'allow-ingress-to-ui', '-n', ns, '-o', 'jsonpath={.spec.ingress[0].ports[0].port}']);
   const took = await within('allow-ingress-to-ui moves to 9080 everywhere', 20_000, async () => (await port('legacy-a')) === '9080' && (await port('products-stage')) === '9080');
   t.comment(`profile change converged ${took} ms after the new configuration started`);
   t.equal(await port('legacy-b'), '9080');
+  await within('allow-cluster-egress, dropped from the profile, removed', 10_000, async () => !(await policyNames('legacy-a')).includes('allow-cluster-egress'));
+  t.same(await policyNames('products-stage'), baselineNames.filter((n) => n !== 'allow-cluster-egress'));
 });
 
 t.test('a deleted namespace finishes terminating', async (t) => {

@@ -32,7 +32,7 @@ const baselineNames = 'default-deny, allow-dns, allow-cluster-egress, allow-ingr
 const noTierMessage =
   'POD-TIER: pod "web-7f9c8d6b5-*" in namespace "products-prod" has no "tier" label and no rule matched; set label tier=<ui|business|db>, or annotation netpol-hygiene.io/tier, or a default tier on the namespace';
 const unprotectedMessage =
-  'POD-PROTECTED: namespace "products-prod" has no effective default-deny NetworkPolicy for ingress and egress, so pod "web-7f9c8d6b5-*" would run unprotected; apply the baseline: netpol-hygiene render --namespace products-prod | kubectl apply -f -';
+  'POD-PROTECTED: namespace "products-prod" has no effective default-deny NetworkPolicy for ingress and egress, so pod "web-7f9c8d6b5-*" would run unprotected; apply the baseline: netpol-hygiene render --namespace products-prod --profile seed | kubectl apply -f -';
 const unavailableMessage =
   'netpol-hygiene: cluster state is unavailable (informer caches have not synced); the decision needs it, so the request is refused until the API server can be read again';
 

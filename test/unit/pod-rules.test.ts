@@ -116,6 +116,24 @@ const mutateCases: readonly MutateCase[] = [
     reasons: [],
   },
   {
+    name: 'reinvocation after our own patch: the rule source recorded the first time is kept',
+    request: podCreate({
+      labels: { tier: 'ui' },
+      annotations: { 'netpol-hygiene.io/tier-source': 'rule:web-frontends' },
+      containers: [{ name: 'web', image: 'docker.io/library/nginx:1.27' }],
+    }),
+    config: webFrontends,
+    patch: [],
+    reasons: [],
+  },
+  {
+    name: 'a tier-source annotation copied from another pod is corrected to label',
+    request: podCreate({ labels: { tier: 'db' }, annotations: { 'netpol-hygiene.io/tier-source': 'rule:web-frontends' } }),
+    config: webFrontends,
+    patch: [{ op: 'replace', path: '/metadata/annotations/netpol-hygiene.io~1tier-source', value: 'label' }],
+    reasons: ['tier=db from label'],
+  },
+  {
     name: 'an invalid tier label is not touched (the validating webhook refuses it)',
     request: podCreate({ labels: { tier: 'frontend' } }),
     config: defaultTierConfig,
@@ -167,7 +185,7 @@ const invalidTier = (where: string): Violation => ({
 });
 const unprotected = (pod: string, directions: string): Violation => ({
   rule: 'POD-PROTECTED',
-  message: `POD-PROTECTED: namespace "products-prod" has no effective default-deny NetworkPolicy for ${directions}, so ${pod} would run unprotected; apply the baseline: netpol-hygiene render --namespace products-prod | kubectl apply -f -`,
+  message: `POD-PROTECTED: namespace "products-prod" has no effective default-deny NetworkPolicy for ${directions}, so ${pod} would run unprotected; apply the baseline: netpol-hygiene render --namespace products-prod --profile seed | kubectl apply -f -`,
 });
 
 interface ValidateCase {

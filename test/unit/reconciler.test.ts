@@ -2,7 +2,9 @@ import t from 'tap';
 import { pino } from 'pino';
 import { type Converger, Reconciler, type ReconcilerCache } from '../../src/cluster/reconciler.ts';
 import type { CacheEvent } from '../../src/cluster/resource-cache.ts';
-import { renderBaseline } from '../../src/policy/baseline.ts';
+import { isDeepStrictEqual } from 'node:util';
+import { isManaged, renderBaseline } from '../../src/policy/baseline.ts';
+import { ClusterStateUnavailableError } from '../../src/policy/decision.ts';
 import type { NamespaceView } from '../../src/policy/decision.ts';
 import type { NetworkPolicy } from '../../src/policy/network-policy.ts';
 import { configWith, defaultConfig, recordingAudit } from './helpers.ts';
@@ -34,11 +36,22 @@ function fakeCaches(namespaces: NamespaceView[], policies: Record<string, Networ
 }
 
 /** Records converge calls; "applies" by putting the desired policies into the fake cache. */
-function recordingConverger(policies: Record<string, NetworkPolicy[]>, failTimes = 0) {
+function recordingConverger(policies: Record<string, NetworkPolicy[]>, failTimes = 0, unavailableReads = 0) {
   const calls: { namespace: string; trigger: string; record?: boolean }[] = [];
   let failuresLeft = failTimes;
+  let unavailableLeft = unavailableReads;
   const converger: Converger = {
-    desired: (namespace) => renderBaseline(namespace, seed, config),
+    needsRepair(namespace) {
+      if (unavailableLeft > 0) {
+        unavailableLeft -= 1;
+        throw new ClusterStateUnavailableError('namespaces cache lost the API server 31s ago');
+      }
+      const have = new Map((policies[namespace] ?? []).map((p) => [p.metadata?.name, p]));
+      return renderBaseline(namespace, seed, config).some((wanted) => {
+        const current = have.get(wanted.metadata?.name);
+        return current === undefined || (isManaged(current) && !isDeepStrictEqual(current.spec, wanted.spec));
+      });
+    },
     async converge(namespace, options) {
       calls.push({ namespace, trigger: options.trigger, record: options.record });
       if (failuresLeft > 0) {
@@ -148,4 +161,20 @@ t.test('a stopped reconciler (lost leadership) writes nothing', async (t) => {
   emitNamespace({ type: 'added', object: ns('late') });
   await settle();
   t.same(calls, []);
+});
+
+t.test('an API-server outage during backfill does not stop the reconciler', async (t) => {
+  const policies: Record<string, NetworkPolicy[]> = {};
+  const namespaces = [ns('a'), ns('b')];
+  const { cache, emitNamespace } = fakeCaches(namespaces, policies);
+  const { converger, calls } = recordingConverger(policies, 0, 2);
+  const reconciler = new Reconciler({ config, cache, converger, audit: recordingAudit(), log: pino({ level: 'silent' }) });
+  reconciler.start();
+  t.teardown(() => reconciler.stop());
+  await settle(1300);
+  t.same(calls.map((c) => c.namespace).sort(), ['a', 'b'], 'both namespaces repaired once the cache answers again');
+  namespaces.push(ns('c'));
+  emitNamespace({ type: 'added', object: ns('c') });
+  await settle();
+  t.same(calls.at(-1), { namespace: 'c', trigger: 'namespace created', record: undefined }, 'and later events are still handled');
 });

@@ -30,9 +30,10 @@ function scriptedApi() {
       const more = options.query?.continue === undefined && items.length > 1;
       return { metadata: { resourceVersion: String(resourceVersion), continue: more ? 'page-2' : undefined }, items: page };
     },
-    watch(path: string, query: Record<string, string>, onEvent: (type: WatchEventType, object: Record<string, unknown>) => void, done: (error: Error | null) => void) {
+    watch(path: string, query: Record<string, string>, onEvent: (type: WatchEventType, object: Record<string, unknown>) => void, done: (error: Error | null) => void, opened: () => void) {
       calls.push(`watch ${path} rv=${query.resourceVersion}`);
       watches.push({ query, emit: onEvent, end: done });
+      opened();
       return () => {};
     },
   } as unknown as KubeApi;

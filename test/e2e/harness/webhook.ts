@@ -118,6 +118,9 @@ export async function startWebhook(cp: ControlPlane, options: WebhookOptions = {
     options.kubeconfigPath ?? cp.kubeconfigPath,
     '--host',
     '127.0.0.1',
+    // No endpoints to drain here: stop at once.
+    '--shutdown-delay-seconds',
+    '0',
     ...(options.configPath ? ['--config', options.configPath] : []),
     ...(options.extraArgs ?? []),
   ];
