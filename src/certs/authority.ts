@@ -81,16 +81,6 @@ export async function issueCertificate(ca: CertificateAuthority, request: LeafRe
   return { certPem: certificate.toString('pem'), keyPem: await privateKeyPem(keys.privateKey) };
 }
 
-/** An RSA key pair for the API server's service-account token signing, as PEM. */
-export async function createRsaKeyPairPem(): Promise<{ publicKeyPem: string; privateKeyPem: string }> {
-  const { generateKeyPairSync } = await import('node:crypto');
-  const { publicKey, privateKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
-  return {
-    publicKeyPem: publicKey.export({ type: 'spki', format: 'pem' }).toString(),
-    privateKeyPem: privateKey.export({ type: 'pkcs8', format: 'pem' }).toString(),
-  };
-}
-
 async function privateKeyPem(key: CryptoKey): Promise<string> {
   const der = Buffer.from(await webcrypto.subtle.exportKey('pkcs8', key));
   const body = der.toString('base64').replace(/(.{64})/g, '$1\n').replace(/\n$/, '');

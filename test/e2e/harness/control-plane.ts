@@ -12,7 +12,8 @@ import { homedir, tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
-import { createCertificateAuthority, createRsaKeyPairPem, issueCertificate } from '../../../src/certs/authority.ts';
+import { generateKeyPairSync } from 'node:crypto';
+import { createCertificateAuthority, issueCertificate } from '../../../src/certs/authority.ts';
 import type { ManagedProcess, RunResult } from './processes.ts';
 import { freePorts, removeDirOnExit, rssKiB, runCommand, spawnManaged } from './processes.ts';
 
@@ -169,7 +170,7 @@ export async function startControlPlane(options: StartOptions = {}): Promise<Con
     // (--use-service-account-credentials), as kubeadm does: the namespace controller's requests
     // reach the webhook as system:serviceaccount:kube-system:namespace-controller.
     const kcm = await issueCertificate(clientCa, { commonName: 'system:kube-controller-manager', usage: 'client', days: 7 });
-    const saKeys = await createRsaKeyPairPem();
+    const saKeys = rsaKeyPairPem();
     const files = {
       servingCa: join(pki, 'serving-ca.crt'),
       clientCa: join(pki, 'client-ca.crt'),
@@ -432,4 +433,13 @@ export function tlsRequest(
 
 function ms(value: number): string {
   return `${Math.round(value)}ms`;
+}
+
+/** The API server's service-account token signing key pair, as PEM. */
+function rsaKeyPairPem(): { publicKeyPem: string; privateKeyPem: string } {
+  const { publicKey, privateKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
+  return {
+    publicKeyPem: publicKey.export({ type: 'spki', format: 'pem' }).toString(),
+    privateKeyPem: privateKey.export({ type: 'pkcs8', format: 'pem' }).toString(),
+  };
 }
