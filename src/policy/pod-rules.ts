@@ -27,9 +27,10 @@ export function mutatePod(request: AdmissionRequest, context: RuleContext): Deci
   return { violations: [], mutated, reasons: [`${key}=${inference.tier} from ${inference.source}`] };
 }
 
-/** Pod CREATE (validating): POD-TIER, then POD-PROTECTED. */
+/** Pod CREATE (validating): POD-TIER, then POD-PROTECTED; Pod UPDATE: POD-TIER on a changed tier label. */
 export function validatePod(request: AdmissionRequest, context: RuleContext): Decision {
   const pod = request.object;
+  if (request.operation === 'UPDATE' && pod) return validateTierChange(pod, request, context);
   if (request.operation !== 'CREATE' || !pod) return noViolations;
   const namespace = request.namespace ?? '';
   const violations: Violation[] = [];
@@ -58,6 +59,23 @@ function recordedSourceStillHolds(pod: KubeObject, recorded: string | undefined,
   const { [context.config.tierLabel.key]: _label, ...otherLabels } = pod.metadata?.labels ?? {};
   const without = podTier({ ...pod, metadata: { ...pod.metadata, labels: otherLabels } }, request, context);
   return without.kind === 'found' && without.tier === tier && without.source === recorded;
+}
+
+/**
+ * Labels stay mutable after admission; invariant 3 says an admitted pod keeps a valid tier.
+ * Moving between valid tiers is allowed: creating a pod with that tier would be too.
+ */
+function validateTierChange(pod: KubeObject, request: AdmissionRequest, context: RuleContext): Decision {
+  const { key, values } = context.config.tierLabel;
+  const before = request.oldObject?.metadata?.labels?.[key];
+  const after = pod.metadata?.labels?.[key];
+  if (after === before || (after !== undefined && values.includes(after))) return noViolations;
+  const subject = `${describeObject('pod', pod, request)} in namespace "${request.namespace ?? ''}"`;
+  const message =
+    after === undefined
+      ? `POD-TIER: ${subject} would lose its "${key}" label (${key}=${before}); admitted pods keep one of ${values.join(', ')}`
+      : `POD-TIER: ${subject} would get label ${key}=${after}, which is not one of ${values.join(', ')}; set label ${key}=<${values.join('|')}>`;
+  return { violations: [{ rule: 'POD-TIER', message }], reasons: [] };
 }
 
 function podTier(pod: KubeObject, request: AdmissionRequest, { config, cluster }: RuleContext): TierInference {

@@ -184,6 +184,23 @@ t.test('NP-GUARD: a developer cannot delete or weaken a managed policy; an admin
   t.notOk((await policyNames('guarded')).includes('allow-dns'), 'an admin may delete one');
 });
 
+t.test('an admitted pod keeps a valid tier label; other pod updates never reach the webhook', async (t) => {
+  await kubectlOk(['create', 'namespace', 'relabel']);
+  await kubectlOk(['apply', '-f', '-'], { input: pod('api', 'relabel', { labels: { tier: 'business' } }) });
+  const removed = await cp.kubectl(['label', 'pod', 'api', '-n', 'relabel', 'tier-'], developer);
+  t.equal(
+    removed.stderr,
+    'Error from server (Forbidden): admission webhook "validate-pods.netpol-hygiene.io" denied the request: ' +
+      'POD-TIER: pod "api" in namespace "relabel" would lose its "tier" label (tier=business); admitted pods keep one of ui, business, db\n',
+  );
+  const moved = await cp.kubectl(['label', 'pod', 'api', '-n', 'relabel', 'tier=db', '--overwrite'], developer);
+  t.equal(moved.code, 0, 'moving to another valid tier is allowed');
+  const before = auditFor((r) => r.kind === 'Pod' && r.operation === 'UPDATE').length;
+  await kubectlOk(['label', 'pod', 'api', '-n', 'relabel', 'release=canary']);
+  await kubectlOk(['annotate', 'pod', 'api', '-n', 'relabel', 'team/owner=payments']);
+  t.equal(auditFor((r) => r.kind === 'Pod' && r.operation === 'UPDATE').length, before, 'matchConditions keep other updates away from the webhook');
+});
+
 t.test('kube-system is untouched', async (t) => {
   await kubectlOk(['apply', '-f', '-'], { input: pod('system-helper', 'kube-system') });
   const labels = await kubectlOk(['get', 'pod', 'system-helper', '-n', 'kube-system', '-o', 'jsonpath={.metadata.labels}']);

@@ -307,3 +307,28 @@ t.test('validatePod with neither name nor generateName', async (t) => {
   const request = admissionRequest('Pod', { object: { apiVersion: 'v1', kind: 'Pod', metadata: { labels: { tier: 'ui' } } } });
   t.strictSame(validatePod(request, context()).violations, [unprotected('pod (unnamed)', 'ingress and egress')]);
 });
+
+t.test('validatePod on UPDATE: the tier label may change between valid tiers, not go away or go bad', async (t) => {
+  const update = (before: Record<string, string>, after: Record<string, string>): AdmissionRequest =>
+    admissionRequest('Pod', { operation: 'UPDATE', oldObject: podObject({ name: 'web', labels: before }), object: podObject({ name: 'web', labels: after }) });
+  const cases: { name: string; request: AdmissionRequest; violations: { rule: string; message: string }[] }[] = [
+    { name: 'unchanged tier (other labels change)', request: update({ tier: 'ui' }, { tier: 'ui', release: 'canary' }), violations: [] },
+    { name: 'moved to another valid tier', request: update({ tier: 'ui' }, { tier: 'db' }), violations: [] },
+    {
+      name: 'label removed',
+      request: update({ tier: 'ui' }, { app: 'web' }),
+      violations: [{ rule: 'POD-TIER', message: 'POD-TIER: pod "web" in namespace "products-prod" would lose its "tier" label (tier=ui); admitted pods keep one of ui, business, db' }],
+    },
+    {
+      name: 'changed to an unknown tier',
+      request: update({ tier: 'ui' }, { tier: 'cache' }),
+      violations: [{ rule: 'POD-TIER', message: 'POD-TIER: pod "web" in namespace "products-prod" would get label tier=cache, which is not one of ui, business, db; set label tier=<ui|business|db>' }],
+    },
+  ];
+  for (const c of cases) {
+    const cluster = fakeCluster();
+    const decision = validatePod(c.request, context(cluster));
+    t.same(decision.violations, c.violations, c.name);
+    t.same(cluster.reads, [], `${c.name}: no cluster state needed`);
+  }
+});
