@@ -41,9 +41,9 @@ const cluster: ClusterState = {
 
 /** Stands in for BaselineApplier, which would call the API server; steady state never needs it. */
 const baseline: BaselineEnsurer = {
-  async ensure(namespace) {
+  async converge(namespace) {
     counters.baselineEnsures++;
-    return policies.get(namespace) ?? [];
+    return { policies: policies.get(namespace) ?? [], changed: [] };
   },
 };
 

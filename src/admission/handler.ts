@@ -14,9 +14,9 @@ import type { AdmissionRequest, AdmissionResponse } from './review.ts';
 
 export type WebhookPath = 'mutate' | 'validate';
 
-/** Makes a namespace's baseline exist and returns the policies as applied. */
+/** Makes a namespace's baseline exist: the policies as the API server now holds them, and which ones it changed. */
 export interface BaselineEnsurer {
-  ensure(namespace: string, options: { dryRun: boolean; trigger: string }): Promise<readonly NetworkPolicy[]>;
+  converge(namespace: string, options: { dryRun: boolean; trigger: string }): Promise<{ readonly policies: readonly NetworkPolicy[]; readonly changed: readonly string[] }>;
 }
 
 export interface AdmissionDeps {
@@ -93,7 +93,7 @@ async function decide(webhook: WebhookPath, request: AdmissionRequest, deps: Adm
   if (entry === undefined) return { response: allowed(request.uid), decision: 'allowed', mode: context.config.mode, rules: [] };
   let decision = entry.run(request, context);
   if (decision.baselineNeeded !== undefined && deps.baseline !== undefined) {
-    decision = await decideAfterBaseline(request, decision.baselineNeeded, entry.run, deps);
+    decision = await decideAfterBaseline(request, decision, entry.run, deps);
   }
   return outlet(request, decision, entry.mutationRule, context);
 }
@@ -104,23 +104,26 @@ async function decide(webhook: WebhookPath, request: AdmissionRequest, deps: Adm
  * the reconciler. On dry run the baseline is rendered but not applied (no side effects),
  * which gives the same answer the real request would get.
  */
-async function decideAfterBaseline(request: AdmissionRequest, namespace: string, rule: Rule, deps: AdmissionDeps): Promise<Decision> {
+async function decideAfterBaseline(request: AdmissionRequest, first: Decision, rule: Rule, deps: AdmissionDeps): Promise<Decision> {
+  const namespace = first.baselineNeeded as string;
   const dryRun = request.dryRun === true;
-  let applied: readonly NetworkPolicy[];
+  let result: Awaited<ReturnType<BaselineEnsurer['converge']>>;
   try {
-    applied = await withTimeout(
-      (deps.baseline as BaselineEnsurer).ensure(namespace, { dryRun, trigger: `pod admission ${request.uid}` }),
+    result = await withTimeout(
+      (deps.baseline as BaselineEnsurer).converge(namespace, { dryRun, trigger: `pod admission ${request.uid}` }),
       deps.selfHealTimeoutMs ?? defaultSelfHealTimeoutMs,
     );
   } catch (error) {
-    const first = rule(request, deps.context);
     const suffix = ` (applying the baseline failed: ${(error as Error).message})`;
     return { ...first, violations: first.violations.map((v) => (v.rule === 'POD-PROTECTED' ? { ...v, message: v.message + suffix } : v)) };
   }
-  const cluster = withPolicies(deps.context.cluster, namespace, applied);
-  const second = rule(request, { ...deps.context, cluster });
+  const second = rule(request, { ...deps.context, cluster: withPolicies(deps.context.cluster, namespace, result.policies) });
   const verb = dryRun ? 'would apply (dry run)' : 'applied';
-  return { ...second, baselineNeeded: undefined, reasons: [...second.reasons, `${verb} the baseline to namespace "${namespace}": ${applied.map((p) => p.metadata?.name).join(', ')}`] };
+  const reason =
+    result.changed.length > 0
+      ? `${verb} the baseline to namespace "${namespace}": ${result.changed.join(', ')}`
+      : `the baseline of namespace "${namespace}" was already in place (applied concurrently)`;
+  return { ...second, baselineNeeded: undefined, reasons: [...second.reasons, reason] };
 }
 
 function withTimeout<T>(work: Promise<T>, ms: number): Promise<T> {

@@ -9,12 +9,18 @@ import { managerName } from '../policy/vocabulary.ts';
 import type { ClusterCache } from './cluster-cache.ts';
 import { KubeApiError, type KubeApi, type RequestOptions } from './kube-api.ts';
 
-export interface EnsureOptions {
+export interface ConvergeOptions {
   readonly dryRun: boolean;
   /** What asked for it, for the audit record: `pod admission <uid>`, `namespace created`, ... */
   readonly trigger: string;
   /** False to leave the audit record to the caller (the start-up backfill writes one summary). */
   readonly record?: boolean;
+}
+
+/** The namespace's baseline policies as the API server now holds them, and the names changed. */
+export interface Convergence {
+  readonly policies: readonly NetworkPolicy[];
+  readonly changed: readonly string[];
 }
 
 export interface BaselinePlan {
@@ -80,18 +86,13 @@ export class BaselineApplier implements BaselineEnsurer {
     return create.length + restore.length + obsolete.length > 0;
   }
 
-  /** Makes the baseline exist and returns its policies as the API server now holds them. */
-  async ensure(namespace: string, options: EnsureOptions): Promise<readonly NetworkPolicy[]> {
-    return (await this.converge(namespace, options)).applied;
-  }
-
   /**
    * Creates what is missing, restores what was edited, deletes managed policies the profile
    * dropped, and records one repair (audit record and Event) when anything changed.
    * Concurrent calls for one namespace (several pods admitted at once, or a pod racing the
    * reconciler) share one convergence, so a repair is applied and recorded once.
    */
-  converge(namespace: string, options: EnsureOptions): Promise<{ applied: readonly NetworkPolicy[]; changed: readonly string[] }> {
+  converge(namespace: string, options: ConvergeOptions): Promise<Convergence> {
     const key = `${options.dryRun ? 'dry-run' : 'real'}/${namespace}`;
     const running = this.inFlight.get(key);
     if (running !== undefined) return running;
@@ -100,9 +101,9 @@ export class BaselineApplier implements BaselineEnsurer {
     return started;
   }
 
-  private readonly inFlight = new Map<string, Promise<{ applied: readonly NetworkPolicy[]; changed: readonly string[] }>>();
+  private readonly inFlight = new Map<string, Promise<Convergence>>();
 
-  private async convergeNow(namespace: string, options: EnsureOptions): Promise<{ applied: readonly NetworkPolicy[]; changed: readonly string[] }> {
+  private async convergeNow(namespace: string, options: ConvergeOptions): Promise<Convergence> {
     const plan = this.plan(namespace);
     if (plan.foreign.length > 0) {
       this.log.warn({ namespace, policies: plan.foreign.map((p) => p.metadata?.name) }, 'baseline policy names are taken by policies netpol-hygiene does not manage; left alone');
@@ -119,7 +120,7 @@ export class BaselineApplier implements BaselineEnsurer {
       // Not awaited: an Event is a courtesy and must not hold up a pod's admission.
       void this.recordEvent(namespace, 'BaselineApplied', message);
     }
-    return { applied: [...plan.unchanged, ...applied], changed };
+    return { policies: [...plan.unchanged, ...applied], changed };
   }
 
   private apply(policy: NetworkPolicy, dryRun: boolean): Promise<NetworkPolicy> {

@@ -172,7 +172,10 @@ export class ResourceCache<T extends CachedObject> {
     const name = object.metadata?.name ?? '';
     const previous = this.get(namespace, name);
     if (type === 'DELETED') {
-      this.byNamespace.get(namespace)?.delete(name);
+      const objects = this.byNamespace.get(namespace);
+      objects?.delete(name);
+      // Namespaces come and go: do not keep an empty map per namespace ever seen.
+      if (objects?.size === 0) this.byNamespace.delete(namespace);
       this.emit({ type: 'deleted', object, previous });
       return;
     }

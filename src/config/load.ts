@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { Ajv, type ErrorObject } from 'ajv';
 import { parse as parseYaml } from 'yaml';
 import { configSchema } from './schema.ts';
-import type { Config, Profile } from './types.ts';
+import type { Config, Profile, TierIngress } from './types.ts';
 
 /** Raised when a config file cannot be used; `problems` names every bad path and why. */
 export class ConfigError extends Error {
@@ -20,6 +20,11 @@ export class ConfigError extends Error {
  */
 export function profileNamed(config: Config, name: string): Profile | undefined {
   return Object.hasOwn(config.profiles, name) ? config.profiles[name] : undefined;
+}
+
+/** The NetworkPolicy name of a tier's ingress rule: `policyName`, else `allow-ingress-to-<tier>`. */
+export function tierPolicyName(ingress: TierIngress): string {
+  return ingress.policyName ?? `allow-ingress-to-${ingress.tier}`;
 }
 
 /** The profile name that means "opt out"; it is never a configurable profile. */
@@ -115,7 +120,7 @@ function crossFieldProblems(config: Config): string[] {
       if (ingress.from !== 'anywhere') {
         ingress.from.forEach((peer, j) => checkTier(peer.tier, `/profiles/${name}/tiers/${i}/from/${j}/tier`));
       }
-      const policyName = ingress.policyName ?? `allow-ingress-to-${ingress.tier}`;
+      const policyName = tierPolicyName(ingress);
       const earlier = policyNames.get(policyName);
       if (earlier !== undefined) {
         problems.push(`/profiles/${name}/tiers/${i}/policyName: "${policyName}" is already used by /profiles/${name}/tiers/${earlier}`);

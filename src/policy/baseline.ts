@@ -1,6 +1,8 @@
 import type { NetworkPolicy, NetworkPolicyPeer, NetworkPolicySpec } from './network-policy.ts';
 import type { Config, Profile, TierIngress, TierPeer } from '../config/types.ts';
-import { profileNamed } from '../config/load.ts';
+import { profileNamed, tierPolicyName } from '../config/load.ts';
+
+export { tierPolicyName };
 import { labels, managerName } from './vocabulary.ts';
 
 export const defaultDenyPolicyName = 'default-deny';
@@ -48,10 +50,6 @@ export function renderBaseline(namespace: string, profile: Profile, config: Conf
   }
   for (const ingress of profile.tiers) policies.push(tierPolicy(namespace, ingress, config.tierLabel.key));
   return policies;
-}
-
-export function tierPolicyName(ingress: TierIngress): string {
-  return ingress.policyName ?? `allow-ingress-to-${ingress.tier}`;
 }
 
 /** The profile a namespace is governed by; an unknown or missing label means the default. */

@@ -98,6 +98,14 @@ t.test('a pod created right after its namespace is admitted only once the namesp
   t.ok(managed.metadata.managedFields.some((f) => f.manager === 'netpol-hygiene' && f.operation === 'Apply'), 'applied server-side by field manager netpol-hygiene');
 });
 
+t.test('self-heal restores only what is missing, and the audit record says which', async (t) => {
+  await kubectlOk(['delete', 'networkpolicy', 'default-deny', '-n', 'fresh']);
+  await kubectlOk(['apply', '-f', '-'], { input: pod('second', 'fresh', { labels: { tier: 'business' } }) });
+  t.same(await policyNames('fresh'), baselineNames);
+  const [record] = auditFor((r) => r.webhook === 'validate' && r.name === 'second');
+  t.same((record as { reasons?: string[] }).reasons, ['applied the baseline to namespace "fresh": default-deny']);
+});
+
 t.test('a pod made by a Deployment gets the inferred tier label and the tier-source annotation', async (t) => {
   await kubectlOk(['create', 'namespace', 'products-prod']);
   await kubectlOk(['create', 'deployment', 'web', '--image=nginx:1.27', '--port=8080', '-n', 'products-prod']);

@@ -73,9 +73,10 @@ function deps(log: pino.Logger, baselineDelayMs = 0) {
       context: { config: defaultConfig, cluster: fakeCluster({ namespaces: { 'products-prod': { labels: { 'netpol-hygiene.io/default-tier': 'ui' } } } }) },
       audit: recordingAudit(),
       baseline: {
-        async ensure() {
+        async converge() {
           await new Promise((resolve) => setTimeout(resolve, baselineDelayMs));
-          return [{ metadata: { name: 'default-deny', namespace: 'products-prod' }, spec: { podSelector: {}, policyTypes: ['Ingress', 'Egress'] as ('Ingress' | 'Egress')[] } }];
+          const policies = [{ metadata: { name: 'default-deny', namespace: 'products-prod' }, spec: { podSelector: {}, policyTypes: ['Ingress', 'Egress'] as ('Ingress' | 'Egress')[] } }];
+          return { policies, changed: ['default-deny'] };
         },
       },
     },

@@ -60,10 +60,10 @@ function ensurer(result: readonly NetworkPolicy[] | Error): RecordingEnsurer {
   const calls: [string, { dryRun: boolean; trigger: string }][] = [];
   return {
     calls,
-    async ensure(namespace, options) {
+    async converge(namespace, options) {
       calls.push([namespace, options]);
       if (result instanceof Error) throw result;
-      return result;
+      return { policies: result, changed: result.map((p) => p.metadata?.name ?? '') };
     },
   };
 }
