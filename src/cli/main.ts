@@ -9,6 +9,8 @@ Usage:
                         [--shutdown-delay-seconds 5]
   netpol-hygiene certs  --out-dir DIR [--dns NAME]... [--ip IP]... [--days N]
   netpol-hygiene render --namespace NS [--config FILE] [--profile NAME]
+  netpol-hygiene report [FILE|-]... [-o text|json|html] [--since TIME] [--until TIME]
+                        [--namespace NS]... [--rule ID]... [--user NAME]...
 
 The config file may also be given as NETPOL_HYGIENE_CONFIG; without one the built-in
 defaults (the seed scenario) apply.
@@ -22,6 +24,7 @@ const commands: Record<string, () => Promise<Command>> = {
   serve: async () => (await import('./serve.ts')).runServe,
   certs: async () => (await import('./certs.ts')).runCerts,
   render: async () => (await import('./render.ts')).runRender,
+  report: async () => (await import('./report.ts')).runReport,
 };
 
 async function main(argv: string[]): Promise<number> {

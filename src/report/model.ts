@@ -1,0 +1,156 @@
+/**
+ * The report's data: the stable shape `report -o json` prints (documented field by field,
+ * `version` bumps on any incompatible change). Sections are independent so the cluster
+ * posture (`report --cluster`) can join the audit summary as a sibling.
+ */
+import type { AuditDecision } from '../audit/audit-log.ts';
+
+export const reportVersion = 1;
+
+export const decisions: readonly AuditDecision[] = ['allowed', 'patched', 'warned', 'denied', 'exempt'];
+
+/** Admission records per decision. */
+export type DecisionCounts = Record<AuditDecision, number>;
+
+export interface Report {
+  readonly kind: 'NetpolHygieneReport';
+  readonly version: typeof reportVersion;
+  /** RFC 3339, when the report was made. */
+  readonly generatedAt: string;
+  /** From audit logs; absent when the report covers only the cluster. */
+  readonly audit?: AuditSummary;
+}
+
+export interface ReportFilters {
+  /** RFC 3339; records before it are left out. */
+  readonly since?: string;
+  /** RFC 3339; records at or after it are left out. */
+  readonly until?: string;
+  /** Any of these (exact); empty = all. Repairs of every namespace (`*`) match none. */
+  readonly namespaces: readonly string[];
+  /** Admission records naming any of these rules; repairs name no rule, so a rule filter leaves them out. */
+  readonly rules: readonly string[];
+  /** Admission records by any of these users (exact); repairs are the webhook's own, so left out. */
+  readonly users: readonly string[];
+}
+
+export interface InputCounts {
+  /** Every line read, across all inputs. */
+  readonly lines: number;
+  /** Audit records found (before filters). */
+  readonly records: number;
+  /** Audit records that passed the filters: what the rest of the report counts. */
+  readonly matched: number;
+  /** Lines that are not audit records, by why. */
+  readonly skipped: SkippedCounts;
+}
+
+export interface SkippedCounts {
+  /** Empty or whitespace-only lines. */
+  readonly blank: number;
+  /** JSON lines without `"audit": true`: the operational log sharing stdout. */
+  readonly operational: number;
+  /** Lines that are not JSON objects (stack traces, truncated lines, other programs). */
+  readonly notJson: number;
+  /** Marked as audit records but missing a field the report needs (time, event, decision). */
+  readonly malformed: number;
+}
+
+export interface AuditTotals {
+  /** Admission records (one per webhook call: a pod create passes /mutate and /validate). */
+  readonly admissions: number;
+  readonly decisions: DecisionCounts;
+  /** Admission records refused because the webhook could not decide (code 500, fail closed). */
+  readonly couldNotDecide: number;
+  /** Admission records of dry-run requests (counted in the decisions too). */
+  readonly dryRun: number;
+  /** Repair records: baseline policies created, restored or removed. */
+  readonly repairs: number;
+}
+
+export interface BreakdownEntry {
+  readonly key: string;
+  /** Admission records plus repairs counted under this key. */
+  readonly total: number;
+  readonly decisions: DecisionCounts;
+  readonly repairs: number;
+  /**
+   * How much `total` may overstate (0 when exact). Non-zero only once more distinct keys
+   * were seen than the report keeps; per-decision counts then cover the key's time in the list.
+   */
+  readonly error: number;
+}
+
+export interface Breakdown {
+  /** True when more distinct keys were seen than kept: counts are then upper bounds (see `error`). */
+  readonly approximate: boolean;
+  /** The top entries, most records first, ties by key. */
+  readonly entries: readonly BreakdownEntry[];
+}
+
+export interface TimelineBucket {
+  /** RFC 3339 start of the bucket; it ends where the next begins. */
+  readonly start: string;
+  readonly decisions: DecisionCounts;
+  readonly repairs: number;
+}
+
+export interface Timeline {
+  readonly bucketSeconds: number;
+  /** Contiguous, oldest first; empty when nothing matched. */
+  readonly buckets: readonly TimelineBucket[];
+}
+
+export interface DenialEntry {
+  readonly time: string;
+  /** `pod/<name>` from `kubectl logs --prefix`, when the line had one. */
+  readonly source?: string;
+  readonly namespace?: string;
+  readonly kind: string;
+  readonly name?: string;
+  readonly operation: string;
+  readonly user?: string;
+  readonly mode: string;
+  readonly code: number;
+  readonly rules: readonly string[];
+  readonly dryRun: boolean;
+  readonly message: string;
+}
+
+export interface RepairEntry {
+  readonly time: string;
+  readonly source?: string;
+  readonly namespace: string;
+  readonly action: string;
+  readonly policies: readonly string[];
+  readonly trigger: string;
+  readonly message: string;
+}
+
+export interface LatestList<T> {
+  /** How many matched in all. */
+  readonly total: number;
+  /** The most recent ones, newest first. */
+  readonly shown: readonly T[];
+  /** total - shown.length: older ones counted but not kept. */
+  readonly notShown: number;
+}
+
+export interface AuditSummary {
+  readonly filters: ReportFilters;
+  readonly input: InputCounts;
+  /** RFC 3339 times of the first and last matched record; null when none matched. */
+  readonly first: string | null;
+  readonly last: string | null;
+  readonly totals: AuditTotals;
+  readonly byRule: Breakdown;
+  readonly byNamespace: Breakdown;
+  readonly byUser: Breakdown;
+  readonly timeline: Timeline;
+  readonly denials: LatestList<DenialEntry>;
+  readonly repairs: LatestList<RepairEntry>;
+}
+
+export function zeroDecisions(): DecisionCounts {
+  return { allowed: 0, patched: 0, warned: 0, denied: 0, exempt: 0 };
+}
