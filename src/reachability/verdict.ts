@@ -1,0 +1,96 @@
+import { selectorMatches } from './label-selector.ts';
+import { type Endpoint, endpointName, type PodInfo, podKey, type Traffic } from './model.ts';
+import { peerMatches } from './peers.ts';
+import type { Direction, Policy, Rule } from './policy.ts';
+import { portsMatch } from './ports.ts';
+import type { World } from './world.ts';
+
+/** A rule that admits the connection: `spec.<direction>[rule]` of `policy`. */
+export interface RuleRef {
+  readonly policy: string;
+  readonly rule: number;
+}
+
+/** A rule of an isolating policy that does not admit the connection, and which half failed. */
+export interface RuleMiss extends RuleRef {
+  readonly peerMatches: boolean;
+  readonly portMatches: boolean;
+}
+
+/** What one pod's policies say about one direction of the connection. */
+export interface SideVerdict {
+  readonly direction: Direction;
+  /** The pod whose policies decide: the source for egress, the destination for ingress. */
+  readonly pod: string;
+  /** Policies that select the pod and have this policy type; none means the pod is not isolated. */
+  readonly isolatedBy: readonly string[];
+  readonly allowedBy: readonly RuleRef[];
+  /** Every rule of the isolating policies that does not admit; an isolating policy without rules has none. */
+  readonly misses: readonly RuleMiss[];
+  readonly allowed: boolean;
+}
+
+export interface Verdict {
+  readonly from: string;
+  readonly to: string;
+  readonly traffic: Traffic;
+  /** Egress of the source and ingress of the destination both allow it. */
+  readonly allowed: boolean;
+  /** undefined when the source is outside the cluster: no policy governs its egress. */
+  readonly egress: SideVerdict | undefined;
+  /** undefined when the destination is outside the cluster. */
+  readonly ingress: SideVerdict | undefined;
+}
+
+/**
+ * May `from` open a connection to `to` on `traffic`? A pod is isolated in a direction only when
+ * some policy in its namespace selects it and has that policy type; then the connection must
+ * match at least one rule of those policies (allows are a union, there are no denies).
+ * https://kubernetes.io/docs/concepts/services-networking/network-policies/#the-two-sorts-of-pod-isolation
+ */
+export function evaluate(world: World, from: Endpoint, to: Endpoint, traffic: Traffic): Verdict {
+  const destination = 'pod' in to ? to.pod : undefined;
+  const egress = 'pod' in from ? sideVerdict(world, 'egress', from.pod, to, traffic, destination) : undefined;
+  const ingress = destination !== undefined ? sideVerdict(world, 'ingress', destination, from, traffic, destination) : undefined;
+  return {
+    from: endpointName(from),
+    to: endpointName(to),
+    traffic,
+    allowed: (egress?.allowed ?? true) && (ingress?.allowed ?? true),
+    egress,
+    ingress,
+  };
+}
+
+/** The policies in the pod's namespace that select it and isolate it in `direction`. */
+export function isolatingPolicies(world: World, pod: PodInfo, direction: Direction): Policy[] {
+  return (world.policiesByNamespace.get(pod.namespace) ?? []).filter((policy) => policy.isolates[direction] && selectorMatches(policy.podSelector, pod.labels));
+}
+
+function sideVerdict(world: World, direction: Direction, pod: PodInfo, other: Endpoint, traffic: Traffic, destination: PodInfo | undefined): SideVerdict {
+  const policies = isolatingPolicies(world, pod, direction);
+  const allowedBy: RuleRef[] = [];
+  const misses: RuleMiss[] = [];
+  for (const policy of policies) {
+    for (const rule of policy.rules[direction]) {
+      const result = ruleResult(world, policy, rule, other, traffic, destination);
+      if (result.peerMatches && result.portMatches) allowedBy.push({ policy: policy.key, rule: rule.index });
+      else misses.push(result);
+    }
+  }
+  return { direction, pod: podKey(pod), isolatedBy: policies.map((p) => p.key), allowedBy, misses, allowed: policies.length === 0 || allowedBy.length > 0 };
+}
+
+function ruleResult(world: World, policy: Policy, rule: Rule, other: Endpoint, traffic: Traffic, destination: PodInfo | undefined): RuleMiss {
+  return {
+    policy: policy.key,
+    rule: rule.index,
+    peerMatches: rule.peers.length === 0 || rule.peers.some((peer) => peerMatches(peer, policy.namespace, other, world.namespaceLabels)),
+    portMatches: portsMatch(rule.ports, traffic, destination),
+  };
+}
+
+/** Shorthand for the common question between two pods of the world. */
+export function podsMayConnect(world: World, from: PodInfo, to: PodInfo, traffic: Traffic): boolean {
+  return evaluate(world, { pod: from }, { pod: to }, traffic).allowed;
+}

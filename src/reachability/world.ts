@@ -1,0 +1,61 @@
+import type { NetworkPolicy } from '../policy/network-policy.ts';
+import type { NamespaceLabels } from './peers.ts';
+import { parsePolicy, type Policy } from './policy.ts';
+import { type Labels, type NamespaceInfo, namespaceNameLabel, type PodInfo, podKey } from './model.ts';
+
+/** Everything a verdict reads, indexed once: policies by namespace, pods by name and IP. */
+export interface World {
+  readonly namespaces: ReadonlyMap<string, NamespaceInfo>;
+  /** Sorted by namespace, then name: the matrix's row and column order. */
+  readonly pods: readonly PodInfo[];
+  readonly policies: readonly Policy[];
+  readonly policiesByNamespace: ReadonlyMap<string, readonly Policy[]>;
+  readonly podsByKey: ReadonlyMap<string, PodInfo>;
+  readonly podsByIp: ReadonlyMap<string, PodInfo>;
+  readonly namespaceLabels: NamespaceLabels;
+}
+
+export interface WorldInput {
+  readonly namespaces?: readonly NamespaceInfo[];
+  readonly pods?: readonly PodInfo[];
+  /** Raw NetworkPolicies (parsed here, which throws InvalidPolicyError) or already parsed ones. */
+  readonly policies?: readonly (NetworkPolicy | Policy)[];
+}
+
+export function buildWorld(input: WorldInput): World {
+  const namespaces = new Map<string, NamespaceInfo>();
+  for (const namespace of input.namespaces ?? []) namespaces.set(namespace.name, withNameLabel(namespace));
+  const pods = [...(input.pods ?? [])].sort(comparePods);
+  for (const pod of pods) if (!namespaces.has(pod.namespace)) namespaces.set(pod.namespace, withNameLabel({ name: pod.namespace, labels: {} }));
+  const policies = (input.policies ?? []).map((policy) => ('isolates' in policy ? policy : parsePolicy(policy)));
+  const policiesByNamespace = new Map<string, Policy[]>();
+  for (const policy of policies) {
+    const list = policiesByNamespace.get(policy.namespace) ?? [];
+    list.push(policy);
+    policiesByNamespace.set(policy.namespace, list);
+  }
+  const podsByIp = new Map<string, PodInfo>();
+  for (const pod of pods) for (const ip of pod.ips) podsByIp.set(ip, pod);
+  return {
+    namespaces,
+    pods,
+    policies,
+    policiesByNamespace,
+    podsByKey: new Map(pods.map((pod) => [podKey(pod), pod])),
+    podsByIp,
+    namespaceLabels: (name: string): Labels => namespaces.get(name)?.labels ?? { [namespaceNameLabel]: name },
+  };
+}
+
+/** The API server sets kubernetes.io/metadata.name on every namespace, so selectors may rely on it. */
+function withNameLabel(namespace: NamespaceInfo): NamespaceInfo {
+  return { name: namespace.name, labels: { ...namespace.labels, [namespaceNameLabel]: namespace.name } };
+}
+
+function comparePods(a: PodInfo, b: PodInfo): number {
+  return a.namespace === b.namespace ? compare(a.name, b.name) : compare(a.namespace, b.namespace);
+}
+
+function compare(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
+}
