@@ -6,13 +6,13 @@
  * The webhook's peak is judged as a fraction of this one, measured in the same run.
  */
 import Fastify from 'fastify';
-import { defaultMaxBodyBytes } from '../src/http/app.ts';
+import { defaultTransportLimits } from '../src/http/limits.ts';
 import { admissionApiVersion } from '../src/admission/review.ts';
 import { serveForBenchmark, tlsFromArgs } from './child.ts';
 
 const app = Fastify({
   https: { ...tlsFromArgs(), minVersion: 'TLSv1.2' },
-  bodyLimit: defaultMaxBodyBytes,
+  bodyLimit: defaultTransportLimits.maxBodyBytes,
 });
 
 const answer = { apiVersion: admissionApiVersion, kind: 'AdmissionReview', response: { uid: 'ceiling', allowed: true } };

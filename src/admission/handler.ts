@@ -1,5 +1,6 @@
 import type { NetworkPolicy } from '../policy/network-policy.ts';
-import type { AdmissionAuditRecord, AuditDecision, AuditSink } from '../audit/audit-log.ts';
+import type { AuditSink } from '../audit/audit-log.ts';
+import { type AdmissionOutcome, admissionRecord } from '../audit/admission-record.ts';
 import type { Mode } from '../config/types.ts';
 import { type ClusterState, ClusterStateUnavailableError, type Decision, type Rule, type RuleContext } from '../policy/decision.ts';
 import { exemptionReason } from '../policy/exemptions.ts';
@@ -9,7 +10,8 @@ import { mutateNamespace, validateNamespace } from '../policy/namespace-rules.ts
 import { mutatePod, validatePod } from '../policy/pod-rules.ts';
 import type { RuleId } from '../policy/vocabulary.ts';
 import { diffPatch } from './patch.ts';
-import { allowed, denied, errored, patched, withAuditAnnotations, withWarnings } from './responses.ts';
+import { allowed, badRequest, denied, errored, patched, withAuditAnnotations, withWarnings } from './responses.ts';
+import { incompleteness } from './request-completeness.ts';
 import type { AdmissionRequest, AdmissionResponse } from './review.ts';
 
 export type WebhookPath = 'mutate' | 'validate';
@@ -52,20 +54,13 @@ const rulesByWebhook: Record<WebhookPath, Record<string, RuleEntry>> = {
   },
 };
 
-interface Outcome {
-  readonly response: AdmissionResponse;
-  readonly decision: AuditDecision;
-  readonly mode: Mode;
-  readonly rules: readonly RuleId[];
-  readonly message?: string;
-  readonly reasons?: readonly string[];
-  readonly patch?: ReturnType<typeof diffPatch>;
-}
+type Outcome = AdmissionOutcome;
 
 /**
- * handle(request) → response, for both webhooks. Exemptions first, then the kind's rule, then
- * the mode picks the outlet (deny / warn / audit). Never throws: a failure to decide is a
- * fail-closed 500 response. Writes exactly one audit record.
+ * handle(request) → response, for both webhooks. Incomplete reviews are refused, then
+ * exemptions, then the kind's rule, then the mode picks the outlet (deny / warn / audit).
+ * Never throws: a failure to decide is a fail-closed 500 response. Writes exactly one audit
+ * record; if it cannot be written, the request is refused too (nothing happens silently).
  */
 export async function handleAdmission(webhook: WebhookPath, request: AdmissionRequest, deps: AdmissionDeps): Promise<AdmissionResponse> {
   const started = performance.now();
@@ -77,14 +72,36 @@ export async function handleAdmission(webhook: WebhookPath, request: AdmissionRe
       error instanceof ClusterStateUnavailableError
         ? `netpol-hygiene: ${error.message}`
         : `netpol-hygiene: internal error while deciding, refused to stay safe: ${(error as Error).message}`;
-    outcome = { response: errored(request.uid, message), decision: 'denied', mode: deps.context.config.mode, rules: [], message };
+    outcome = failed(errored(request.uid, message), deps);
   }
-  deps.audit.write(auditRecord(webhook, request, outcome, performance.now() - started));
-  return outcome.response;
+  return record(webhook, request, outcome, performance.now() - started, deps);
+}
+
+function record(webhook: WebhookPath, request: AdmissionRequest, outcome: Outcome, latencyMs: number, deps: AdmissionDeps): AdmissionResponse {
+  try {
+    deps.audit.write(admissionRecord(webhook, request, outcome, latencyMs));
+    return outcome.response;
+  } catch (error) {
+    const response = errored(request.uid, `netpol-hygiene: the audit record could not be written, refused to stay safe: ${(error as Error).message}`);
+    try {
+      deps.audit.write(admissionRecord(webhook, request, failed(response, deps), latencyMs));
+    } catch {
+      // The sink itself is failing: the refusal is all that can still be done.
+    }
+    return response;
+  }
+}
+
+function failed(response: AdmissionResponse, deps: AdmissionDeps): Outcome {
+  return { response, decision: 'denied', mode: deps.context.config.mode, rules: [], message: response.status?.message };
 }
 
 async function decide(webhook: WebhookPath, request: AdmissionRequest, deps: AdmissionDeps): Promise<Outcome> {
   const { context } = deps;
+  const missing = incompleteness(request);
+  if (missing !== undefined) {
+    return failed(badRequest(request.uid, `netpol-hygiene: the AdmissionReview is incomplete, refused to stay safe: ${missing}`), deps);
+  }
   const exempt = exemptionReason(request, context.config);
   if (exempt !== undefined) {
     return { response: withAuditAnnotations(allowed(request.uid), { exempt }), decision: 'exempt', mode: context.config.mode, rules: [], message: exempt };
@@ -175,28 +192,4 @@ function safeMode(request: AdmissionRequest, context: RuleContext): Mode {
     if (error instanceof ClusterStateUnavailableError) return context.config.mode;
     throw error;
   }
-}
-
-function auditRecord(webhook: WebhookPath, request: AdmissionRequest, outcome: Outcome, latencyMs: number): AdmissionAuditRecord {
-  const meta = request.object?.metadata ?? request.oldObject?.metadata;
-  return {
-    event: 'admission',
-    webhook,
-    uid: request.uid,
-    operation: request.operation,
-    kind: request.kind.kind,
-    namespace: request.namespace ?? (request.kind.kind === 'Namespace' ? undefined : meta?.namespace),
-    name: request.name || meta?.name || (meta?.generateName !== undefined ? `${meta.generateName}*` : undefined),
-    user: request.userInfo.username,
-    groups: request.userInfo.groups ?? [],
-    dryRun: request.dryRun === true,
-    mode: outcome.mode,
-    decision: outcome.decision,
-    code: outcome.response.status?.code ?? 200,
-    rules: outcome.rules,
-    message: outcome.message,
-    reasons: outcome.reasons,
-    patch: outcome.patch,
-    latencyMs: Math.round(latencyMs * 1000) / 1000,
-  };
 }

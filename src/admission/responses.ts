@@ -13,6 +13,11 @@ export function denied(uid: string, message: string): AdmissionResponse {
   return { uid, allowed: false, status: { code: 403, reason: 'Forbidden', message } };
 }
 
+/** The review itself is malformed or incomplete: nothing to decide on, so refused. */
+export function badRequest(uid: string, message: string): AdmissionResponse {
+  return { uid, allowed: false, status: { code: 400, reason: 'BadRequest', message } };
+}
+
 export function errored(uid: string, message: string): AdmissionResponse {
   return { uid, allowed: false, status: { code: 500, reason: 'InternalError', message } };
 }

@@ -95,11 +95,19 @@ export const admissionReviewSchema = {
           required: ['group', 'version', 'kind'],
           properties: { group: { type: 'string' }, version: { type: 'string' }, kind: { type: 'string' } },
         },
-        resource: { type: 'object' },
+        resource: {
+          type: 'object',
+          properties: { group: { type: 'string' }, version: { type: 'string' }, resource: { type: 'string' } },
+        },
+        subResource: { type: 'string' },
         name: { type: 'string' },
         namespace: { type: 'string' },
         operation: { enum: ['CREATE', 'UPDATE', 'DELETE', 'CONNECT'] },
-        userInfo: { type: 'object' },
+        // The rules compare these with the config's admin groups and exempt users.
+        userInfo: {
+          type: 'object',
+          properties: { username: { type: 'string' }, uid: { type: 'string' }, groups: { type: 'array', items: { type: 'string' } } },
+        },
         object: { type: ['object', 'null'] },
         oldObject: { type: ['object', 'null'] },
         dryRun: { type: 'boolean' },

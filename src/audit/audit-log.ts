@@ -12,6 +12,8 @@ export interface AdmissionAuditRecord {
   readonly uid: string;
   readonly operation: string;
   readonly kind: string;
+  /** `status` or `finalize` when the request came through a subresource. */
+  readonly subResource?: string;
   readonly namespace?: string;
   readonly name?: string;
   readonly user?: string;

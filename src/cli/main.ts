@@ -5,7 +5,8 @@ const usage = `netpol-hygiene — keeps every namespace behind a default-deny Ne
 
 Usage:
   netpol-hygiene serve  [--port 8443] [--host 0.0.0.0] --tls-cert FILE --tls-key FILE
-                        [--config FILE] [--kubeconfig FILE] [--max-body-bytes N]
+                        [--config FILE] [--kubeconfig FILE] [--client-ca FILE]
+                        [--max-body-bytes N] [--max-in-flight-requests N] [--max-in-flight-bytes N]
                         [--shutdown-delay-seconds 5]
   netpol-hygiene certs  --out-dir DIR [--dns NAME]... [--ip IP]... [--days N]
   netpol-hygiene render --namespace NS [--config FILE] [--profile NAME]

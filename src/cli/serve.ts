@@ -11,7 +11,8 @@ import { LeaderElector } from '../cluster/leader-election.ts';
 import { Reconciler } from '../cluster/reconciler.ts';
 import { ConfigError, configPath, loadConfig } from '../config/load.ts';
 import type { Config } from '../config/types.ts';
-import { defaultMaxBodyBytes } from '../http/app.ts';
+import { readFileSync } from 'node:fs';
+import { defaultTransportLimits } from '../http/limits.ts';
 import { type RunningServer, startServer } from '../http/server.ts';
 import { ClusterStateUnavailableError } from '../policy/decision.ts';
 
@@ -30,7 +31,10 @@ export async function runServe(args: string[]): Promise<number> {
       'tls-key': { type: 'string' },
       config: { type: 'string' },
       kubeconfig: { type: 'string' },
-      'max-body-bytes': { type: 'string', default: String(defaultMaxBodyBytes) },
+      'max-body-bytes': { type: 'string', default: String(defaultTransportLimits.maxBodyBytes) },
+      'max-in-flight-requests': { type: 'string', default: String(defaultTransportLimits.maxInFlightRequests) },
+      'max-in-flight-bytes': { type: 'string', default: String(defaultTransportLimits.maxInFlightBytes) },
+      'client-ca': { type: 'string' },
       'shutdown-delay-seconds': { type: 'string', default: '5' },
     },
   });
@@ -53,8 +57,23 @@ export async function runServe(args: string[]): Promise<number> {
   const shutdown = { draining: false, delayMs: Number(values['shutdown-delay-seconds']) * 1000 };
   const readiness = { notReadyReason: () => (shutdown.draining ? 'shutting down' : cluster.state.notReadyReason()) };
   const server = await startServer(
-    { admission, readiness, logger: log, maxBodyBytes: Number(values['max-body-bytes']) },
-    { host: values.host, port: Number(values.port), tlsCertFile: values['tls-cert'], tlsKeyFile: values['tls-key'] },
+    {
+      admission,
+      readiness,
+      logger: log,
+      limits: {
+        maxBodyBytes: Number(values['max-body-bytes']),
+        maxInFlightRequests: Number(values['max-in-flight-requests']),
+        maxInFlightBytes: Number(values['max-in-flight-bytes']),
+      },
+    },
+    {
+      host: values.host,
+      port: Number(values.port),
+      tlsCertFile: values['tls-cert'],
+      tlsKeyFile: values['tls-key'],
+      clientCa: values['client-ca'] === undefined ? undefined : readFileSync(values['client-ca'], 'utf8'),
+    },
     log,
   );
   cluster.start();

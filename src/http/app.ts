@@ -1,8 +1,16 @@
-import Fastify, { LogController, type FastifyError, type FastifyInstance, type FastifyServerOptions } from 'fastify';
+import type { Socket } from 'node:net';
+import { STATUS_CODES } from 'node:http';
+import type { TLSSocket } from 'node:tls';
+import Fastify, { LogController, type FastifyError, type FastifyInstance, type FastifyReply, type FastifyRequest, type FastifyServerOptions } from 'fastify';
 import type { Logger } from 'pino';
+import { parse as secureJsonParse } from 'secure-json-parse';
 import { type AdmissionDeps, type WebhookPath, handleAdmission } from '../admission/handler.ts';
+import { errored } from '../admission/responses.ts';
 import { type AdmissionReview, admissionApiVersion, admissionReviewSchema } from '../admission/review.ts';
-import { transportError } from './errors.ts';
+import { type TransportRejection, clientCertificateRequired, clientErrorRejection, missingHost, notFound, rawHttpResponse, transportError } from './errors.ts';
+import { type InFlight, registerInFlightGate } from './in-flight-gate.ts';
+import { assertJsonShape } from './json-shape-guard.ts';
+import { type TransportLimits, defaultTransportLimits } from './limits.ts';
 
 export interface Readiness {
   /** Undefined when ready; otherwise why not (shown by GET /readyz). */
@@ -13,49 +21,122 @@ export interface AppDeps {
   readonly admission: AdmissionDeps;
   readonly readiness: Readiness;
   readonly logger: Logger;
-  /** TLS options; absent in tests that exercise routes with inject(). */
-  readonly https?: { readonly cert: string; readonly key: string };
-  /** Largest accepted body. An AdmissionReview carries object and oldObject, each up to the API server's 3 MiB. */
-  readonly maxBodyBytes?: number;
+  /**
+   * TLS options; absent in tests that exercise routes with inject(). With clientCa, the
+   * admission routes answer only clients whose certificate that CA signed.
+   */
+  readonly https?: { readonly cert: string; readonly key: string; readonly clientCa?: string };
+  readonly limits?: Partial<TransportLimits>;
 }
 
-export const defaultMaxBodyBytes = 7 * 1024 * 1024;
+export const admissionPaths: readonly WebhookPath[] = ['mutate', 'validate'];
 
-/** Registers routes and error handling; never listens (server.ts owns that). */
-export function buildApp(deps: AppDeps): FastifyInstance {
-  const options: FastifyServerOptions & { https?: object } = {
-    loggerInstance: deps.logger,
-    // The audit record is the per-request log line; fastify's own would double it.
-    logController: new LogController({ disableRequestLogging: true }),
-    bodyLimit: deps.maxBodyBytes ?? defaultMaxBodyBytes,
-    return503OnClosing: false,
-    // The envelope is validated, never coerced or trimmed: the rules see what the API server sent.
-    ajv: { customOptions: { coerceTypes: false, removeAdditional: false, useDefaults: false } },
-  };
-  if (deps.https !== undefined) options.https = { ...deps.https, minVersion: 'TLSv1.2' };
-  const app = Fastify(options) as unknown as FastifyInstance;
-  // AdmissionReviews are JSON only; fastify would otherwise also accept text/plain.
-  app.removeContentTypeParser(['text/plain']);
-
-  app.setErrorHandler((error: FastifyError, request, reply) => {
-    const { status, body } = transportError(error);
-    request.log.warn({ err: { message: error.message, code: error.code }, status, url: request.url }, `rejected request: ${body.error}`);
-    void reply.code(status).send(body);
+/** Registers routes, guards and error handling; never listens (server.ts owns that). */
+export function buildApp(deps: AppDeps): FastifyInstance & { inFlight(): InFlight } {
+  const limits: TransportLimits = { ...defaultTransportLimits, ...deps.limits };
+  const log = deps.logger;
+  const app = Fastify(serverOptions(deps, limits)) as unknown as FastifyInstance;
+  app.server.maxConnections = limits.maxConnections;
+  logRejectedConnections(app, log);
+  app.removeAllContentTypeParsers();
+  // AdmissionReviews are JSON only; the shape guard runs on the raw bytes before a tree is built.
+  app.addContentTypeParser('application/json', { parseAs: 'buffer', bodyLimit: limits.maxBodyBytes }, (_request, body, done) => {
+    try {
+      if (body.length === 0) throw new SyntaxError('the body is empty');
+      assertJsonShape(body as Buffer, limits.json);
+      done(null, secureJsonParse(body as Buffer, { protoAction: 'error', constructorAction: 'error' }));
+    } catch (error) {
+      done(error as Error, undefined);
+    }
   });
+  app.setErrorHandler((error: FastifyError, request, reply) => reject(request, reply, transportError(error), error.message));
+  app.setNotFoundHandler((request, reply) => {
+    const path = (request.url.split('?')[0] ?? '').replace(/^\//, '');
+    reject(request, reply, notFound(request.method, request.url.slice(0, 200), (admissionPaths as readonly string[]).includes(path)));
+  });
+  app.addHook('onRequest', (request, reply, done) => {
+    if (request.raw.httpVersion === '1.1' && request.headers.host === undefined) return reject(request, reply, missingHost);
+    if (deps.https?.clientCa !== undefined && request.method === 'POST' && !(request.raw.socket as TLSSocket).authorized) {
+      return reject(request, reply, clientCertificateRequired, (request.raw.socket as TLSSocket).authorizationError?.message);
+    }
+    done();
+  });
+  const inFlight = registerInFlightGate(app, limits);
 
-  for (const webhook of ['mutate', 'validate'] as const satisfies readonly WebhookPath[]) {
+  for (const webhook of admissionPaths) {
     app.post(`/${webhook}`, { schema: { body: admissionReviewSchema } }, async (request) => {
       const review = request.body as AdmissionReview;
-      const response = await handleAdmission(webhook, review.request, deps.admission);
-      return { apiVersion: admissionApiVersion, kind: 'AdmissionReview', response };
+      return { apiVersion: admissionApiVersion, kind: 'AdmissionReview', response: await answer(webhook, review, deps.admission, log) };
     });
   }
-
   app.get('/healthz', async () => ({ status: 'ok' }));
   app.get('/readyz', async (_request, reply) => {
     const reason = deps.readiness.notReadyReason();
     if (reason === undefined) return { status: 'ready' };
     return reply.code(503).send({ status: 'not ready', reason });
   });
-  return app;
+  return Object.assign(app, { inFlight });
+}
+
+/** handleAdmission never throws; should it ever, the API server still gets a fail-closed answer, not an HTTP 500. */
+async function answer(webhook: WebhookPath, review: AdmissionReview, admission: AdmissionDeps, log: Logger): Promise<ReturnType<typeof errored>> {
+  try {
+    return await handleAdmission(webhook, review.request, admission);
+  } catch (error) {
+    log.error({ err: { message: (error as Error).message }, uid: review.request.uid }, 'admission failed outside the decision');
+    return errored(review.request.uid, 'netpol-hygiene: internal error while answering, refused to stay safe');
+  }
+}
+
+function serverOptions(deps: AppDeps, limits: TransportLimits): FastifyServerOptions {
+  // Node's own defaults answer a missing Host with an empty 400 and never time out a slow
+  // header or body for 30 s checks; these make every rejection ours (JSON, logged) and prompt.
+  const nodeServer = {
+    requireHostHeader: false,
+    headersTimeout: limits.headersTimeoutMs,
+    requestTimeout: limits.requestTimeoutMs,
+    connectionsCheckingInterval: 1_000,
+  };
+  const options: FastifyServerOptions & { https?: object; http?: object } = {
+    loggerInstance: deps.logger,
+    // The audit record is the per-request log line; fastify's own would double it.
+    logController: new LogController({ disableRequestLogging: true }),
+    bodyLimit: limits.maxBodyBytes,
+    requestTimeout: limits.requestTimeoutMs,
+    connectionTimeout: limits.idleTimeoutMs,
+    keepAliveTimeout: Math.min(limits.idleTimeoutMs, 72_000),
+    return503OnClosing: false,
+    // The envelope is validated, never coerced or trimmed: the rules see what the API server sent.
+    ajv: { customOptions: { coerceTypes: false, removeAdditional: false, useDefaults: false } },
+    clientErrorHandler(this: FastifyInstance, error: Error & { code?: string }, socket: Socket) {
+      const rejection = clientErrorRejection(error.code);
+      if (rejection === undefined || socket.destroyed) return;
+      this.log.warn({ status: rejection.status, code: error.code, remote: socket.remoteAddress }, `rejected request: ${rejection.body.error}`);
+      if (socket.writable) socket.end(rawHttpResponse(rejection, STATUS_CODES[rejection.status] ?? 'Error'));
+      socket.destroySoon();
+    },
+  };
+  if (deps.https === undefined) {
+    options.http = nodeServer;
+  } else {
+    const { cert, key, clientCa } = deps.https;
+    const clientAuth = clientCa === undefined ? {} : { ca: clientCa, requestCert: true, rejectUnauthorized: false };
+    options.https = { ...nodeServer, cert, key, ...clientAuth, minVersion: 'TLSv1.2', handshakeTimeout: limits.handshakeTimeoutMs };
+  }
+  return options;
+}
+
+function reject(request: FastifyRequest, reply: FastifyReply, { status, body }: TransportRejection, cause?: string): void {
+  request.log.warn({ status, method: request.method, url: request.url.slice(0, 200), remote: request.ip, cause }, `rejected request: ${body.error}`);
+  void reply.code(status).send(body);
+}
+
+/** Connections refused before any HTTP: failed TLS handshakes and connections over the limit. */
+function logRejectedConnections(app: FastifyInstance, log: Logger): void {
+  app.server.on('tlsClientError', (error: Error & { code?: string }, socket: TLSSocket) => {
+    log.warn({ code: error.code, remote: socket.remoteAddress, cause: error.message }, 'rejected connection: TLS handshake failed');
+  });
+  app.server.on('drop', (data?: { remoteAddress?: string }) => {
+    log.warn({ remote: data?.remoteAddress, maxConnections: app.server.maxConnections }, 'rejected connection: too many open connections');
+  });
 }

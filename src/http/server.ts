@@ -10,6 +10,8 @@ export interface ServeOptions {
   readonly tlsCertFile: string;
   readonly tlsKeyFile: string;
   readonly tlsPollIntervalMs?: number;
+  /** PEM of the CA whose client certificates may call the admission routes (the API server's, via its AdmissionConfiguration). */
+  readonly clientCa?: string;
 }
 
 export interface RunningServer {
@@ -23,14 +25,14 @@ export interface RunningServer {
 export async function startServer(deps: Omit<AppDeps, 'https'>, options: ServeOptions, log: Logger): Promise<RunningServer> {
   const pair = readTlsPair(options.tlsCertFile, options.tlsKeyFile);
   warnIfExpired(pair.notAfter, log);
-  const app = buildApp({ ...deps, https: { cert: pair.cert, key: pair.key } });
+  const app = buildApp({ ...deps, https: { cert: pair.cert, key: pair.key, clientCa: options.clientCa } });
   await app.listen({ host: options.host, port: options.port });
   const server = app.server as Server;
   // New handshakes use the new pair; open connections and in-flight requests are untouched.
-  const stopWatching = watchTlsPair(options.tlsCertFile, options.tlsKeyFile, (next) => server.setSecureContext({ cert: next.cert, key: next.key, minVersion: 'TLSv1.2' }), log, options.tlsPollIntervalMs);
+  const stopWatching = watchTlsPair(options.tlsCertFile, options.tlsKeyFile, (next) => server.setSecureContext({ cert: next.cert, key: next.key, minVersion: 'TLSv1.2', ...(options.clientCa === undefined ? {} : { ca: options.clientCa }) }), log, options.tlsPollIntervalMs);
   const address = server.address();
   const port = typeof address === 'object' && address !== null ? address.port : options.port;
-  log.info({ host: options.host, port }, 'netpol-hygiene webhook listening');
+  log.info({ host: options.host, port, clientAuthentication: options.clientCa !== undefined }, 'netpol-hygiene webhook listening');
   return {
     app,
     port,

@@ -26,7 +26,7 @@ function app(options: { maxBodyBytes?: number; notReady?: string; throwing?: boo
     admission: { context: { config: defaultConfig, cluster: options.throwing === true ? broken : cluster }, audit },
     readiness: { notReadyReason: () => options.notReady },
     logger: silent,
-    maxBodyBytes: options.maxBodyBytes,
+    limits: options.maxBodyBytes === undefined ? {} : { maxBodyBytes: options.maxBodyBytes },
   });
   return { instance, audit };
 }

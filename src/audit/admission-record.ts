@@ -1,0 +1,67 @@
+import type { Operation as PatchOperation } from 'fast-json-patch';
+import type { AdmissionRequest, AdmissionResponse } from '../admission/review.ts';
+import type { Mode } from '../config/types.ts';
+import type { RuleId } from '../policy/vocabulary.ts';
+import type { AdmissionAuditRecord, AuditDecision } from './audit-log.ts';
+
+/** What the handler concluded for one request: the response and what the audit record says about it. */
+export interface AdmissionOutcome {
+  readonly response: AdmissionResponse;
+  readonly decision: AuditDecision;
+  readonly mode: Mode;
+  readonly rules: readonly RuleId[];
+  readonly message?: string;
+  readonly reasons?: readonly string[];
+  readonly patch?: readonly PatchOperation[];
+}
+
+/**
+ * The audit record of one decision. Reads the request defensively: it is written for every
+ * request, including the malformed ones the decision refused, and must not throw on them.
+ */
+export function admissionRecord(webhook: 'mutate' | 'validate', request: AdmissionRequest, outcome: AdmissionOutcome, latencyMs: number): AdmissionAuditRecord {
+  return {
+    ...requestFields(webhook, request),
+    mode: outcome.mode,
+    decision: outcome.decision,
+    code: outcome.response.status?.code ?? 200,
+    rules: outcome.rules,
+    message: outcome.message,
+    reasons: outcome.reasons,
+    patch: outcome.patch,
+    latencyMs: Math.round(latencyMs * 1000) / 1000,
+  };
+}
+
+type RequestFields = Pick<AdmissionAuditRecord, 'event' | 'webhook' | 'uid' | 'operation' | 'kind' | 'subResource' | 'namespace' | 'name' | 'user' | 'groups' | 'dryRun'>;
+
+function requestFields(webhook: 'mutate' | 'validate', request: AdmissionRequest): RequestFields {
+  const meta = metadataOf(request.object) ?? metadataOf(request.oldObject);
+  const isNamespace = request.kind.kind === 'Namespace';
+  const generateName = text(meta?.generateName);
+  return {
+    event: 'admission',
+    webhook,
+    uid: request.uid,
+    operation: request.operation,
+    kind: request.kind.kind,
+    ...(typeof request.subResource === 'string' && request.subResource !== '' ? { subResource: text(request.subResource) } : {}),
+    namespace: text(request.namespace) ?? (isNamespace ? undefined : text(meta?.namespace)),
+    name: text(request.name) || text(meta?.name) || (generateName === undefined ? undefined : `${generateName}*`),
+    user: text(request.userInfo.username),
+    groups: Array.isArray(request.userInfo.groups) ? request.userInfo.groups.filter((g) => typeof g === 'string') : [],
+    dryRun: request.dryRun === true,
+  };
+}
+
+function metadataOf(object: unknown): Record<string, unknown> | undefined {
+  if (typeof object !== 'object' || object === null) return undefined;
+  const meta = (object as { metadata?: unknown }).metadata;
+  return typeof meta === 'object' && meta !== null ? (meta as Record<string, unknown>) : undefined;
+}
+
+/** Strings only, and bounded: a hostile name must not make the record itself the problem. */
+function text(value: unknown): string | undefined {
+  if (typeof value !== 'string') return undefined;
+  return value.length > 1024 ? `${value.slice(0, 1024)}…` : value;
+}

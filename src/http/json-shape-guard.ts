@@ -1,0 +1,75 @@
+/**
+ * Refuses a JSON body whose shape would cost far more memory or stack than any real
+ * AdmissionReview, before JSON.parse builds it. A 7 MB body of nested arrays parses into
+ * hundreds of MiB of objects (and deep nesting overflows the stack of anything recursive
+ * that later walks it), while the largest real review, two Pods at etcd's 1.5 MiB request
+ * limit, is a few hundred thousand values no more than ~25 levels deep (managedFields
+ * mirror the object's own structure one level down).
+ */
+export interface JsonShapeLimits {
+  /** Deepest nesting of objects and arrays. */
+  readonly maxDepth: number;
+  /** Most values (objects, arrays, members and elements) in the whole body. */
+  readonly maxValues: number;
+}
+
+export const defaultJsonShapeLimits: JsonShapeLimits = { maxDepth: 100, maxValues: 500_000 };
+
+export class JsonShapeError extends Error {
+  readonly limit: 'depth' | 'values';
+  constructor(limit: 'depth' | 'values', limits: JsonShapeLimits) {
+    super(
+      limit === 'depth'
+        ? `JSON nesting is deeper than ${limits.maxDepth} levels; no AdmissionReview is`
+        : `JSON holds more than ${limits.maxValues} values; no AdmissionReview does`,
+    );
+    this.name = 'JsonShapeError';
+    this.limit = limit;
+  }
+}
+
+const QUOTE = 0x22;
+const BACKSLASH = 0x5c;
+const COMMA = 0x2c;
+const OPEN_BRACE = 0x7b;
+const OPEN_BRACKET = 0x5b;
+const CLOSE_BRACE = 0x7d;
+const CLOSE_BRACKET = 0x5d;
+
+/**
+ * One pass over the bytes, counting nesting and values outside strings; string contents are
+ * skipped with the native indexOf. Throws JsonShapeError at the first limit crossed. Syntax is
+ * left to JSON.parse: this only has to be right for the bodies it lets through.
+ */
+export function assertJsonShape(body: Uint8Array, limits: JsonShapeLimits = defaultJsonShapeLimits): void {
+  const bytes = Buffer.from(body.buffer, body.byteOffset, body.byteLength);
+  let depth = 0;
+  let values = 1;
+  for (let i = 0; i < bytes.length; i++) {
+    const byte = bytes[i];
+    if (byte === QUOTE) {
+      i = endOfString(bytes, i);
+    } else if (byte === OPEN_BRACE || byte === OPEN_BRACKET) {
+      if (++depth > limits.maxDepth) throw new JsonShapeError('depth', limits);
+      if (++values > limits.maxValues) throw new JsonShapeError('values', limits);
+    } else if (byte === CLOSE_BRACE || byte === CLOSE_BRACKET) {
+      depth--;
+    } else if (byte === COMMA && ++values > limits.maxValues) {
+      throw new JsonShapeError('values', limits);
+    }
+  }
+}
+
+/** Index of the quote that closes the string opened at `open`, or the end of the body. */
+function endOfString(bytes: Buffer, open: number): number {
+  let close = bytes.indexOf(QUOTE, open + 1);
+  while (close !== -1 && isEscaped(bytes, close)) close = bytes.indexOf(QUOTE, close + 1);
+  return close === -1 ? bytes.length : close;
+}
+
+/** A quote is escaped when an odd number of backslashes precede it. */
+function isEscaped(bytes: Buffer, quote: number): boolean {
+  let backslashes = 0;
+  for (let i = quote - 1; i >= 0 && bytes[i] === BACKSLASH; i--) backslashes++;
+  return backslashes % 2 === 1;
+}
