@@ -2,10 +2,10 @@ import { createReadStream, openSync, closeSync, fstatSync } from 'node:fs';
 import { createInterface } from 'node:readline';
 import type { Readable } from 'node:stream';
 import { AuditSummarizer } from '../report/audit-summary.ts';
-import { type Report, reportVersion } from '../report/model.ts';
+import { type AuditSummary, type Report, reportVersion } from '../report/model.ts';
 import { renderHtml } from '../report/render-html.ts';
 import { renderText } from '../report/render-text.ts';
-import { type Format, parseReportOptions } from './report-options.ts';
+import { type Format, parseReportOptions, type ReportOptions } from './report-options.ts';
 import { startProgress } from './report-progress.ts';
 
 export const reportUsage = `Usage: netpol-hygiene report [FILE|-]... [-o text|json|html] [--since TIME] [--until TIME]
@@ -26,25 +26,33 @@ const renderers: Record<Format, (report: Report) => string> = {
 /** Reads audit logs (files or stdin) and prints the report; exit 2 on bad arguments or unreadable input. */
 export async function runReport(args: string[]): Promise<number> {
   const parsed = parseReportOptions(args, Date.now());
-  if (!parsed.ok) return fail(parsed.error);
+  if (!parsed.ok) return fail(`${parsed.error}\nRun "netpol-hygiene report --help" for usage.`);
   const { options } = parsed;
   if (options.help) {
     process.stdout.write(reportUsage);
     return 0;
   }
-  const inputs = options.inputs.length === 0 ? ['-'] : options.inputs;
-  const opened = openInputs(inputs);
-  if (typeof opened === 'string') return fail(opened);
+  const audit = await summarizeInputs(options);
+  if (typeof audit === 'string') return fail(audit);
+  if (audit.input.records === 0) process.stderr.write(`netpol-hygiene report: none of the ${audit.input.lines} lines read is an audit record (a JSON line marked "audit":true)\n`);
+  const report: Report = { kind: 'NetpolHygieneReport', version: reportVersion, generatedAt: new Date().toISOString(), audit };
+  process.stdout.write(renderers[options.format](report));
+  return 0;
+}
+
+/** The audit summary of every input, or what stopped the read. */
+async function summarizeInputs(options: ReportOptions): Promise<AuditSummary | string> {
+  // Waiting on a terminal for logs nobody pipes in would look like a hang.
+  if (options.inputs.length === 0 && process.stdin.isTTY === true) return 'no input: give audit log FILEs, or pipe them in (kubectl logs ... | netpol-hygiene report)';
+  const opened = openInputs(options.inputs.length === 0 ? ['-'] : options.inputs);
+  if (typeof opened === 'string') return opened;
   const summarizer = new AuditSummarizer(options.filter, { top: options.top, listed: options.listed });
   try {
     await readAll(opened, summarizer);
   } catch (error) {
-    return fail((error as Error).message);
+    return (error as Error).message;
   }
-  const report: Report = { kind: 'NetpolHygieneReport', version: reportVersion, generatedAt: new Date().toISOString(), audit: summarizer.summary(options.filters) };
-  if (report.audit?.input.records === 0) process.stderr.write(`netpol-hygiene report: no audit records found in ${report.audit.input.lines} lines (lines marked "audit":true)\n`);
-  process.stdout.write(renderers[options.format](report));
-  return 0;
+  return summarizer.summary(options.filters);
 }
 
 interface Input {

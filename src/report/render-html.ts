@@ -19,7 +19,7 @@ const colors: Record<(typeof series)[number], string> = {
 
 const style = `
 body{font:14px/1.45 system-ui,-apple-system,"Segoe UI",Roboto,sans-serif;color:#1d232b;margin:0;background:#f6f7f9}
-header,main{max-width:1000px;margin:0 auto;padding:16px 24px}
+header,main{max-width:1100px;margin:0 auto;padding:16px 24px}
 header{border-bottom:1px solid #d8dce2;background:#fff;max-width:none}
 h1{font-size:22px;margin:0 0 4px}h2{font-size:17px;margin:28px 0 8px}
 .meta{color:#4a5360;margin:2px 0}
@@ -33,6 +33,7 @@ svg.chart{max-width:100%;height:auto;font-size:12px}
 svg .label,svg .tick{fill:#1d232b}svg .value{fill:#1d232b;font-weight:600}svg .axis{stroke:#9aa1ab}
 ${Object.entries(colors).map(([name, color]) => `svg .s-${name}{fill:${color}}.legend .s-${name}{background:${color}}`).join('\n')}
 table{border-collapse:collapse;width:100%;font-size:13px}th,td{text-align:left;padding:4px 6px;border-bottom:1px solid #e4e7eb;vertical-align:top}
+td.time{white-space:nowrap}
 td.message{font-family:ui-monospace,Menlo,Consolas,monospace;font-size:12px;white-space:pre-wrap;word-break:break-word}
 .note{color:#4a5360;font-size:12px}
 `;
@@ -126,9 +127,9 @@ function cell(text: string, className?: string): string {
 function denialCells(denial: DenialEntry): string[] {
   const object = `${denial.operation} ${denial.kind} ${denial.namespace !== undefined && denial.kind !== 'Namespace' ? `${denial.namespace}/` : ''}${denial.name ?? ''}`;
   const mode = `${denial.mode} ${denial.code}${denial.dryRun ? ' (dry run)' : ''}`;
-  return [cell(denial.time), cell(object), cell(denial.user ?? '(unknown)'), cell(denial.rules.join(', ')), cell(mode), cell(denial.message, 'message')];
+  return [cell(denial.time, 'time'), cell(object), cell(denial.user ?? '(unknown)'), cell(denial.rules.join(', ')), cell(mode), cell(denial.message, 'message')];
 }
 
 function repairCells(repair: RepairEntry): string[] {
-  return [cell(repair.time), cell(repair.namespace), cell(repair.action), cell(repair.policies.join(', ')), cell(repair.message, 'message')];
+  return [cell(repair.time, 'time'), cell(repair.namespace), cell(repair.action), cell(repair.policies.join(', ')), cell(repair.message, 'message')];
 }

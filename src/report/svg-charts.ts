@@ -35,7 +35,7 @@ function plural(count: number, word: string): string {
 
 function svgOpen(id: string, title: string, description: string, width: number, height: number): string {
   return (
-    `<svg class="chart" id="${id}" data-chart="${id}" role="img" aria-labelledby="${id}-title ${id}-desc" viewBox="0 0 ${width} ${height}" width="${width}" height="${height}" xmlns="http://www.w3.org/2000/svg">` +
+    `<svg class="chart" id="${id}" data-chart="${id}" role="img" aria-labelledby="${id}-title" aria-describedby="${id}-desc" viewBox="0 0 ${width} ${height}" width="${width}" height="${height}" xmlns="http://www.w3.org/2000/svg">` +
     `<title id="${id}-title">${escapeHtml(title)}</title><desc id="${id}-desc">${escapeHtml(description)}</desc>`
   );
 }
