@@ -12,6 +12,11 @@ Usage:
   netpol-hygiene render --namespace NS [--config FILE] [--profile NAME]
   netpol-hygiene report [FILE|-]... [-o text|json|html] [--since TIME] [--until TIME]
                         [--namespace NS]... [--rule ID]... [--user NAME]...
+  netpol-hygiene reachability (-f PATH... | --kubeconfig FILE) [--port 80] [--protocol TCP|UDP|SCTP]
+                        [-o table|json]
+  netpol-hygiene explain --from NS/POD|IP --to NS/POD|IP --port N [--protocol P]
+                        (-f PATH... | --kubeconfig FILE) [-o text|json]
+  netpol-hygiene diff   -f BEFORE... --after PATH... [--port N] [--protocol P] [-o text|json]
 
 The config file may also be given as NETPOL_HYGIENE_CONFIG; without one the built-in
 defaults (the seed scenario) apply.
@@ -26,6 +31,9 @@ const commands: Record<string, () => Promise<Command>> = {
   certs: async () => (await import('./certs.ts')).runCerts,
   render: async () => (await import('./render.ts')).runRender,
   report: async () => (await import('./report.ts')).runReport,
+  reachability: async () => (await import('./reachability.ts')).runReachability,
+  explain: async () => (await import('./explain.ts')).runExplain,
+  diff: async () => (await import('./diff.ts')).runDiff,
 };
 
 async function main(argv: string[]): Promise<number> {

@@ -1,0 +1,88 @@
+import type { NetworkPolicy } from '../policy/network-policy.ts';
+import { InvalidPolicyError } from './errors.ts';
+import type { ContainerPort, Labels, NamespaceInfo, PodInfo, Protocol } from './model.ts';
+import { parsePolicy, type Policy } from './policy.ts';
+
+/** Kubernetes objects read from one source (a file, or the API server), with where they came from. */
+export interface SourcedObjects {
+  readonly source: string;
+  readonly objects: readonly unknown[];
+}
+
+export interface Inventory {
+  readonly namespaces: NamespaceInfo[];
+  readonly pods: PodInfo[];
+  readonly policies: Policy[];
+}
+
+type KubeObject = {
+  readonly kind?: unknown;
+  readonly items?: unknown;
+  readonly metadata?: { readonly name?: unknown; readonly namespace?: unknown; readonly labels?: unknown };
+  readonly spec?: unknown;
+  readonly status?: unknown;
+};
+
+/**
+ * Namespaces, Pods and NetworkPolicies out of whatever the input holds: `kind: List` and
+ * `*List` responses are unpacked, every other kind (Deployments, Services, …) is skipped.
+ * A policy the API server would refuse stops the reading, named with its source.
+ */
+export function inventoryOf(sources: readonly SourcedObjects[]): Inventory {
+  const inventory: Inventory = { namespaces: [], pods: [], policies: [] };
+  for (const { source, objects } of sources) for (const object of objects) collect(inventory, source, object);
+  return inventory;
+}
+
+function collect(inventory: Inventory, source: string, value: unknown): void {
+  if (typeof value !== 'object' || value === null) return;
+  const object = value as KubeObject;
+  if (Array.isArray(object.items) && typeof object.kind === 'string' && object.kind.endsWith('List')) {
+    for (const item of object.items) collect(inventory, source, item);
+    return;
+  }
+  if (object.kind === 'Namespace') inventory.namespaces.push({ name: String(object.metadata?.name ?? ''), labels: labelsOf(object) });
+  if (object.kind === 'Pod') inventory.pods.push(podOf(object));
+  if (object.kind === 'NetworkPolicy') inventory.policies.push(policyOf(object, source));
+}
+
+function policyOf(object: KubeObject, source: string): Policy {
+  try {
+    return parsePolicy(object as NetworkPolicy);
+  } catch (error) {
+    if (error instanceof InvalidPolicyError) throw new InvalidPolicyError(`${source}: ${error.path}`, error.message.slice(error.path.length + 2));
+    throw error;
+  }
+}
+
+function labelsOf(object: KubeObject): Labels {
+  const labels = object.metadata?.labels;
+  if (typeof labels !== 'object' || labels === null) return {};
+  return Object.fromEntries(Object.entries(labels).map(([key, value]) => [key, String(value)]));
+}
+
+interface PodFields {
+  readonly spec?: { readonly containers?: readonly ContainerFields[]; readonly initContainers?: readonly ContainerFields[] };
+  readonly status?: { readonly podIP?: string; readonly podIPs?: readonly { readonly ip?: string }[] };
+}
+
+interface ContainerFields {
+  readonly restartPolicy?: string;
+  readonly ports?: readonly { readonly name?: string; readonly containerPort?: number; readonly protocol?: string }[];
+}
+
+function podOf(object: KubeObject): PodInfo {
+  const { spec, status } = object as PodFields;
+  const ips = (status?.podIPs ?? []).map((entry) => entry.ip).filter((ip): ip is string => typeof ip === 'string');
+  // Sidecars (init containers that keep running) serve ports like any container.
+  const containers = [...(spec?.containers ?? []), ...(spec?.initContainers ?? []).filter((c) => c.restartPolicy === 'Always')];
+  return {
+    namespace: String(object.metadata?.namespace ?? 'default'),
+    name: String(object.metadata?.name ?? ''),
+    labels: labelsOf(object),
+    ips: ips.length > 0 ? ips : typeof status?.podIP === 'string' ? [status.podIP] : [],
+    ports: containers.flatMap((c) => c.ports ?? []).map(
+      (p): ContainerPort => ({ ...(p.name === undefined ? {} : { name: p.name }), containerPort: Number(p.containerPort), protocol: (p.protocol ?? 'TCP') as Protocol }),
+    ),
+  };
+}
