@@ -1,0 +1,198 @@
+import type { SinkDescriptor } from './sink-descriptor.ts';
+
+export interface BufferedWriterOptions {
+  /** Bytes (UTF-16 units, close enough for JSON lines) held before `write` turns synchronous. */
+  readonly maxBufferedBytes: number;
+  /** How long a synchronous flush waits on a sink that takes nothing before dropping the rest. */
+  readonly stallTimeoutMs: number;
+  /** Operational warnings: a full buffer, dropped records. */
+  readonly warn: (fields: Record<string, unknown>, message: string) => void;
+}
+
+/** What a future /metrics reads. */
+export interface BufferedWriterStats {
+  readonly bufferedBytes: number;
+  readonly bufferedRecords: number;
+  readonly writtenRecords: number;
+  readonly droppedRecords: number;
+  /** How many times `write` found the buffer full and waited for the sink. */
+  readonly fullBufferWaits: number;
+}
+
+interface Chunk {
+  readonly bytes: Buffer;
+  readonly records: number;
+}
+
+const retryWhenFullMs = 10;
+const pollWhenFullMs = 2;
+const dropLogIntervalMs = 10_000;
+const newline = 0x0a;
+
+/**
+ * Whole lines, buffered in memory and written after the current event-loop turn, so a slow
+ * sink (a container log pipe nobody drains, a file under writeback) never holds up an
+ * admission decision; one write is in flight at a time and takes everything queued behind it.
+ *
+ * When the buffer is full, `write` writes synchronously until the sink takes the backlog:
+ * admission then waits for the audit log rather than decide unrecorded. Records are dropped
+ * (counted, and logged at most every 10 s) only when the sink fails or takes nothing for
+ * `stallTimeoutMs` during a synchronous flush.
+ */
+export class BufferedWriter {
+  private readonly sink: SinkDescriptor;
+  private readonly options: BufferedWriterOptions;
+  private lines: string[] = [];
+  private lineBytes = 0;
+  /** What a partial write left of the chunk in front, written before anything newer. */
+  private head: Chunk | undefined;
+  /** Handed to the sink (the thread pool), not yet reported back. */
+  private inFlight: Chunk | undefined;
+  private scheduled = false;
+  private retry: NodeJS.Timeout | undefined;
+  private written = 0;
+  private dropped = 0;
+  private droppedSinceLog = 0;
+  private lastDropLog = Number.NEGATIVE_INFINITY;
+  private fullWaits = 0;
+
+  constructor(sink: SinkDescriptor, options: BufferedWriterOptions) {
+    this.sink = sink;
+    this.options = options;
+  }
+
+  /** Queues one line (ending in a newline). Returns at once unless the buffer is full. */
+  write(line: string): void {
+    if (this.bufferedBytes() + line.length > this.options.maxBufferedBytes && this.bufferedBytes() > 0) {
+      this.fullWaits++;
+      this.options.warn({ sink: this.sink.name, bufferedBytes: this.bufferedBytes() }, 'audit buffer full: admission waits until the sink takes the backlog');
+      this.flushSync();
+    }
+    this.lines.push(line);
+    this.lineBytes += line.length;
+    this.schedule();
+  }
+
+  /** Writes everything queued before returning, waiting for a slow sink up to `stallTimeoutMs` without progress. */
+  flushSync(): void {
+    const chunk = this.takeAll();
+    if (chunk === undefined) return;
+    let offset = 0;
+    let lastProgress = Date.now();
+    while (offset < chunk.bytes.length) {
+      let n: number;
+      try {
+        n = this.sink.writeNow(chunk.bytes.subarray(offset));
+      } catch (error) {
+        return this.drop(chunk.bytes.subarray(offset), (error as Error).message);
+      }
+      if (n > 0) lastProgress = Date.now();
+      else if (Date.now() - lastProgress > this.options.stallTimeoutMs) return this.drop(chunk.bytes.subarray(offset), `the sink took nothing for ${this.options.stallTimeoutMs} ms`);
+      else sleep(pollWhenFullMs);
+      offset += n;
+    }
+    this.written += chunk.records;
+    this.logUnloggedDrops();
+  }
+
+  stats(): BufferedWriterStats {
+    return {
+      bufferedBytes: this.bufferedBytes(),
+      bufferedRecords: this.lines.length + (this.head?.records ?? 0) + (this.inFlight?.records ?? 0),
+      writtenRecords: this.written,
+      droppedRecords: this.dropped,
+      fullBufferWaits: this.fullWaits,
+    };
+  }
+
+  close(): void {
+    this.flushSync();
+    clearTimeout(this.retry);
+    this.sink.close();
+  }
+
+  private bufferedBytes(): number {
+    return this.lineBytes + (this.head?.bytes.length ?? 0) + (this.inFlight?.bytes.length ?? 0);
+  }
+
+  private schedule(): void {
+    if (this.scheduled || this.inFlight !== undefined || this.retry !== undefined) return;
+    this.scheduled = true;
+    setImmediate(() => this.writeNext());
+  }
+
+  private writeNext(): void {
+    this.scheduled = false;
+    this.retry = undefined;
+    if (this.inFlight !== undefined) return;
+    const chunk = this.head ?? this.takeLines();
+    this.head = undefined;
+    if (chunk === undefined) return;
+    this.inFlight = chunk;
+    this.sink.write(chunk.bytes, (error, written) => {
+      this.inFlight = undefined;
+      this.settle(chunk, error, written);
+    });
+  }
+
+  private settle(chunk: Chunk, error: Error | null, written: number): void {
+    if (error !== null) {
+      this.drop(chunk.bytes, error.message);
+    } else if (written < chunk.bytes.length) {
+      const rest = chunk.bytes.subarray(written);
+      this.head = { bytes: rest, records: countLines(rest) };
+      this.written += chunk.records - this.head.records;
+    } else {
+      this.written += chunk.records;
+    }
+    if (written === 0 && error === null) {
+      this.retry = setTimeout(() => this.writeNext(), retryWhenFullMs).unref();
+    } else {
+      this.schedule();
+    }
+  }
+
+  private takeLines(): Chunk | undefined {
+    if (this.lines.length === 0) return undefined;
+    const chunk = { bytes: Buffer.from(this.lines.join('')), records: this.lines.length };
+    this.lines = [];
+    this.lineBytes = 0;
+    return chunk;
+  }
+
+  private takeAll(): Chunk | undefined {
+    const head = this.head;
+    this.head = undefined;
+    const rest = this.takeLines();
+    if (head === undefined || rest === undefined) return head ?? rest;
+    return { bytes: Buffer.concat([head.bytes, rest.bytes]), records: head.records + rest.records };
+  }
+
+  private drop(bytes: Buffer, reason: string): void {
+    const records = countLines(bytes);
+    this.dropped += records;
+    this.droppedSinceLog += records;
+    if (Date.now() - this.lastDropLog >= dropLogIntervalMs) this.logUnloggedDrops(reason);
+  }
+
+  private logUnloggedDrops(reason?: string): void {
+    if (this.droppedSinceLog === 0) return;
+    this.options.warn({ sink: this.sink.name, droppedRecords: this.droppedSinceLog, droppedTotal: this.dropped, reason }, 'audit records dropped');
+    this.droppedSinceLog = 0;
+    this.lastDropLog = Date.now();
+  }
+}
+
+/** Records not fully written in what is left of a chunk: every chunk ends a line, so one per newline. */
+function countLines(bytes: Buffer): number {
+  let count = 0;
+  for (let i = bytes.indexOf(newline); i !== -1; i = bytes.indexOf(newline, i + 1)) count++;
+  return count;
+}
+
+const sleeper = new Int32Array(new SharedArrayBuffer(4));
+
+/** Blocks the thread: only for a synchronous flush that has to wait for the sink. */
+function sleep(ms: number): void {
+  Atomics.wait(sleeper, 0, 0, ms);
+}

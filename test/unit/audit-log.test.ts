@@ -1,0 +1,137 @@
+// The audit log's promise: a slow sink never holds up a decision, and no record is lost when
+// the process ends by SIGTERM or an uncaught exception. Each case runs audit-child.ts with
+// its stdout on a pipe this test leaves unread (a container log pipe nobody drains), so the
+// child's records sit in its buffer until the test reads.
+import { type ChildProcess, spawn } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import t, { type Test } from 'tap';
+import type { ChildCommand, ChildReport } from './audit-child.ts';
+
+const childScript = new URL('./audit-child.ts', import.meta.url).pathname;
+const records = 3000;
+
+interface Child {
+  readonly process: ChildProcess;
+  /** The next report the child sends. */
+  report(): Promise<ChildReport>;
+  command(command: ChildCommand): void;
+  /** Reads stdout (from now, or once the child has exited); resolves with it, stderr and how the child ended. */
+  drainAndWait(options?: { afterExit: boolean }): Promise<{ stdout: string; stderr: string; code: number | null; signal: string | null }>;
+}
+
+function startChild(t: Test, args: string[]): Child {
+  const child = spawn(process.execPath, [childScript, '--records', String(records), ...args], { stdio: ['ignore', 'pipe', 'pipe', 'ipc'] });
+  t.teardown(() => void child.kill('SIGKILL'));
+  let stderr = '';
+  child.stderr?.on('data', (data: Buffer) => (stderr += data.toString()));
+  const exited = new Promise<{ code: number | null; signal: string | null }>((resolve) => child.on('exit', (code, signal) => resolve({ code, signal })));
+  return {
+    process: child,
+    report: () =>
+      new Promise((resolve, reject) => {
+        child.once('message', (message) => resolve(message as ChildReport));
+        void exited.then(({ code }) => reject(new Error(`the child exited (${code}) before reporting: ${stderr}`)));
+      }),
+    command: (command) => void child.send(command),
+    async drainAndWait(options = { afterExit: false }) {
+      let stdout = '';
+      const collect = (): void => void child.stdout?.on('data', (data: Buffer) => (stdout += data.toString()));
+      // In the exit listener itself: right after it, Node discards output nobody reads.
+      if (options.afterExit) child.once('exit', collect);
+      else collect();
+      const ended = new Promise((resolve) => child.stdout?.on('end', resolve));
+      const { code, signal } = await exited;
+      await ended;
+      return { stdout, stderr, code, signal };
+    },
+  };
+}
+
+/** The namespace (or uid) of each complete audit line, in order; a torn last line is left out. */
+function auditedNames(output: string): string[] {
+  const lines = output.split('\n').slice(0, -1);
+  return lines.map((line) => JSON.parse(line) as { audit?: boolean; namespace?: string; uid?: string }).filter((r) => r.audit === true).map((r) => r.uid ?? r.namespace ?? '');
+}
+
+const expected = Array.from({ length: records }, (_, i) => `record-${i}`);
+
+/** The child has written its records and the unread pipe holds them up. */
+async function stalled(t: Test, child: Child): Promise<void> {
+  const report = await child.report();
+  t.equal(report.type, 'written');
+  const [stdout] = report.type === 'written' ? report.stats : [];
+  t.ok(stdout !== undefined && stdout.bufferedRecords > 0, `records wait in the buffer behind the stalled pipe (${stdout?.bufferedRecords} of ${records})`);
+}
+
+function warnings(stderr: string): { msg: string; [key: string]: unknown }[] {
+  return stderr
+    .split('\n')
+    .filter((line) => line.startsWith('{'))
+    .map((line) => JSON.parse(line) as { msg: string });
+}
+
+t.test('records held up by a stalled stdout are all written when SIGTERM ends the process, and the file gets them too', async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'audit-log-'));
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+  const file = join(dir, 'audit', 'audit.jsonl');
+  const child = startChild(t, ['--file', file]);
+  await stalled(t, child);
+  child.process.kill('SIGTERM');
+  const ended = await child.drainAndWait();
+  t.equal(ended.code, 0);
+  t.same(auditedNames(ended.stdout), expected, 'every record on stdout, in order');
+  t.same(auditedNames(readFileSync(file, 'utf8')), expected, 'every record in audit.file, in order');
+  t.equal(ended.stderr, '', 'nothing to warn about');
+});
+
+t.test('records held up by a stalled stdout are all written when an uncaught exception ends the process', async (t) => {
+  const child = startChild(t, []);
+  await stalled(t, child);
+  child.command({ type: 'throw' });
+  const ended = await child.drainAndWait();
+  t.equal(ended.code, 1);
+  t.match(ended.stderr, 'Error: boom in the audit child');
+  t.same(auditedNames(ended.stdout), expected);
+});
+
+t.test('a stalled stdout does not hold up decisions: a timer fires while it is stalled, and it gets every record once read', async (t) => {
+  const child = startChild(t, []);
+  await stalled(t, child);
+  child.command({ type: 'decide', count: 100 });
+  const report = await child.report();
+  if (report.type !== 'decided') throw new Error(`unexpected report ${report.type}`);
+  t.same(report.allowed, Array(100).fill(true), 'all 100 decisions answered');
+  t.ok(report.atTimer !== undefined && report.atTimer.bufferedRecords > 0, 'the timer fired while records still waited for the pipe');
+  child.process.kill('SIGTERM');
+  const ended = await child.drainAndWait();
+  t.same(auditedNames(ended.stdout), [...expected, ...Array.from({ length: 100 }, (_, i) => `decision-${i}`)]);
+});
+
+t.test('a full buffer makes writes wait for the sink rather than drop records, and says so on stderr', async (t) => {
+  const child = startChild(t, ['--max-buffered-bytes', '65536']);
+  const drained = child.drainAndWait();
+  const report = await child.report();
+  const [stdout] = report.type === 'written' ? report.stats : [];
+  t.ok(stdout !== undefined && stdout.fullBufferWaits > 0, `writes waited ${stdout?.fullBufferWaits} times`);
+  t.equal(stdout?.droppedRecords, 0);
+  child.process.kill('SIGTERM');
+  const ended = await drained;
+  t.same(auditedNames(ended.stdout), expected);
+  const [first] = warnings(ended.stderr);
+  t.match(first, { level: 40, component: 'netpol-hygiene', sink: 'stdout', msg: 'audit buffer full: admission waits until the sink takes the backlog' });
+});
+
+t.test('at exit, a sink that takes nothing for the stall timeout is given up: the records lost are counted and logged', async (t) => {
+  const child = startChild(t, ['--stall-timeout-ms', '300']);
+  await stalled(t, child);
+  child.process.kill('SIGTERM');
+  const ended = await child.drainAndWait({ afterExit: true });
+  t.equal(ended.code, 0, 'the process still exits');
+  const written = auditedNames(ended.stdout);
+  t.same(written, expected.slice(0, written.length), 'what was written is whole and in order');
+  const dropped = warnings(ended.stderr).filter((w) => w.msg === 'audit records dropped');
+  t.equal(dropped.length, 1);
+  t.match(dropped[0], { level: 40, sink: 'stdout', droppedRecords: records - written.length, droppedTotal: records - written.length, reason: 'the sink took nothing for 300 ms' });
+});
