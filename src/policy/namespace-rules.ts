@@ -2,6 +2,7 @@ import type { AdmissionRequest, KubeObject } from '../admission/review.ts';
 import { optOutProfile, profileNamed } from '../config/load.ts';
 import { modes } from '../config/types.ts';
 import { type Decision, type RuleContext, type Violation, isAdmin, noViolations } from './decision.ts';
+import { subresourceLabelViolations } from './subresource-labels.ts';
 import { labelPrefix, labels } from './vocabulary.ts';
 
 /** Namespace CREATE (mutating): a namespace without a profile gets the default one. */
@@ -13,10 +14,11 @@ export function mutateNamespace(request: AdmissionRequest, { config }: RuleConte
   return { violations: [], mutated, reasons: [`${labels.profile}=${config.defaultProfile} (the default profile)`] };
 }
 
-/** Namespace CREATE/UPDATE (validating): NS-DEFAULT-DENY and NS-LABELS. */
+/** Namespace CREATE/UPDATE (validating): NS-DEFAULT-DENY and NS-LABELS; through namespaces/status or /finalize, NS-LABELS on any change. */
 export function validateNamespace(request: AdmissionRequest, context: RuleContext): Decision {
   const namespace = request.object;
   if (!namespace || (request.operation !== 'CREATE' && request.operation !== 'UPDATE')) return noViolations;
+  if (request.subResource) return { violations: subresourceLabelViolations(request, (key) => key.startsWith(labelPrefix), 'NS-LABELS'), reasons: [] };
   const name = namespace.metadata?.name ?? request.name ?? '';
   const violations = [...defaultDenyViolations(name, request, context), ...labelViolations(name, request, context)];
   return { violations, reasons: [] };

@@ -3,6 +3,7 @@ import { type Decision, type RuleContext, type Violation, describeObject, noViol
 import { profileFor } from './baseline.ts';
 import { defaultDenyCoverage, missingDirections } from './default-deny.ts';
 import { type TierInference, inferTier } from './tier-inference.ts';
+import { subresourceLabelViolations } from './subresource-labels.ts';
 import { annotations } from './vocabulary.ts';
 
 /** Pod CREATE (mutating), POD-TIER: inject the inferred tier label and record its source. */
@@ -27,9 +28,10 @@ export function mutatePod(request: AdmissionRequest, context: RuleContext): Deci
   return { violations: [], mutated, reasons: [`${key}=${inference.tier} from ${inference.source}`] };
 }
 
-/** Pod CREATE (validating): POD-TIER, then POD-PROTECTED; Pod UPDATE: POD-TIER on a changed tier label. */
+/** Pod CREATE (validating): POD-TIER, then POD-PROTECTED; Pod UPDATE: POD-TIER on a changed tier label; pods/status: POD-TIER on any tier change. */
 export function validatePod(request: AdmissionRequest, context: RuleContext): Decision {
   const pod = request.object;
+  if (request.subResource) return { violations: subresourceLabelViolations(request, (key) => key === context.config.tierLabel.key, 'POD-TIER'), reasons: [] };
   if (request.operation === 'UPDATE' && pod) return validateTierChange(pod, request, context);
   if (request.operation !== 'CREATE' || !pod) return noViolations;
   const namespace = request.namespace ?? '';

@@ -32,6 +32,15 @@ const guardViolation = (policy: string, action: 'delete' | 'change', user = 'jan
     `user "${user}" may not ${action} it; change the profile in the netpol-hygiene config, or ask a member of ${admins}`,
 });
 
+const managedAllowAll = networkPolicy('allow-all', { podSelector: {}, ingress: [{}], egress: [{}] }, { 'app.kubernetes.io/managed-by': 'netpol-hygiene' });
+
+const claimViolation = (action: string, user = 'jane@example.com'): Violation => ({
+  rule: 'NP-GUARD',
+  message:
+    'NP-GUARD: NetworkPolicy "allow-all" in namespace "products-prod" carries label app.kubernetes.io/managed-by=netpol-hygiene, ' +
+    `which marks the netpol-hygiene baseline and is set only by netpol-hygiene itself; user "${user}" may not ${action}; remove the label, or ask a member of system:masters`,
+});
+
 interface Case {
   readonly name: string;
   readonly request: AdmissionRequest;
@@ -140,10 +149,38 @@ const cases: readonly Case[] = [
     },
     violations: [],
   },
+  // The managed-by label is netpol-hygiene's alone
+  {
+    name: 'CREATE of a policy carrying the managed-by label by an ordinary user',
+    request: admissionRequest('NetworkPolicy', { operation: 'CREATE', object: managedAllowAll }),
+    violations: [claimViolation('create a policy with it')],
+  },
+  {
+    name: 'CREATE of a policy carrying the managed-by label by a service account with edit rights',
+    request: admissionRequest('NetworkPolicy', { operation: 'CREATE', object: managedAllowAll, userInfo: { username: 'system:serviceaccount:ci:deployer', groups: ['system:serviceaccounts'] } }),
+    violations: [claimViolation('create a policy with it', 'system:serviceaccount:ci:deployer')],
+  },
+  {
+    name: 'UPDATE that adds the managed-by label to an own policy',
+    request: admissionRequest('NetworkPolicy', { operation: 'UPDATE', object: managedAllowAll, oldObject: networkPolicy('allow-all', managedAllowAll.spec) }),
+    violations: [claimViolation('add it')],
+  },
+  { name: "CREATE of the baseline by the webhook's own service account", request: admissionRequest('NetworkPolicy', { operation: 'CREATE', object: managedDefaultDeny, userInfo: users.webhook }), violations: [] },
+  { name: 'CREATE of a labelled policy by an admin', request: admissionRequest('NetworkPolicy', { operation: 'CREATE', object: managedAllowAll, userInfo: users.admin }), violations: [] },
   // Not guarded
   {
-    name: 'CREATE of a managed policy',
-    request: admissionRequest('NetworkPolicy', { operation: 'CREATE', object: managedDefaultDeny }),
+    name: 'CREATE of an unlabelled policy',
+    request: admissionRequest('NetworkPolicy', { operation: 'CREATE', object: networkPolicy('allow-all', managedAllowAll.spec) }),
+    violations: [],
+  },
+  {
+    name: 'DELETE of a labelled policy the profile does not define (an admin made it)',
+    request: admissionRequest('NetworkPolicy', { operation: 'DELETE', oldObject: managedAllowAll }),
+    violations: [],
+  },
+  {
+    name: 'UPDATE of a labelled policy the profile does not define',
+    request: admissionRequest('NetworkPolicy', { operation: 'UPDATE', oldObject: managedAllowAll, object: { ...managedAllowAll, spec: { podSelector: {}, ingress: [] } } }),
     violations: [],
   },
 ];

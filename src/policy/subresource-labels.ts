@@ -1,0 +1,26 @@
+import type { AdmissionRequest } from '../admission/review.ts';
+import { type Violation, describeObject } from './decision.ts';
+import type { RuleId } from './vocabulary.ts';
+
+/**
+ * Status and finalize updates carry the whole object, and the API server keeps the labels
+ * they send (namespaces/status, namespaces/finalize, pods/status reset only spec or status).
+ * Controllers widely hold rights on the status subresources, so a governed label changed through a subresource
+ * is refused for everyone: labels change through the object itself, where the rules judge
+ * who may change them.
+ */
+export function subresourceLabelViolations(request: AdmissionRequest, governed: (key: string) => boolean, rule: RuleId): Violation[] {
+  const before = request.oldObject?.metadata?.labels ?? {};
+  const after = request.object?.metadata?.labels ?? {};
+  const changed = [...new Set([...Object.keys(before), ...Object.keys(after)])].filter((key) => governed(key) && before[key] !== after[key]).sort();
+  if (changed.length === 0) return [];
+  const kind = request.kind.kind.toLowerCase();
+  const subject = kind === 'namespace' ? describeObject('namespace', request.object, request) : `${describeObject(kind, request.object, request)} in namespace "${request.namespace ?? ''}"`;
+  const changes = changed.map((key) => `${key} (${before[key] ?? 'unset'} → ${after[key] ?? 'unset'})`).join(', ');
+  return [
+    {
+      rule,
+      message: `${rule}: ${request.resource.resource}/${request.subResource ?? ''} may not change label ${changes} on ${subject}; labels change only through the ${kind} itself`,
+    },
+  ];
+}
