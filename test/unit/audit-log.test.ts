@@ -2,10 +2,12 @@
 // the process ends by SIGTERM or an uncaught exception. Each case runs audit-child.ts with
 // its stdout on a pipe this test leaves unread (a container log pipe nobody drains), so the
 // child's records sit in its buffer until the test reads.
-import { type ChildProcess, spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
+import { closeSync, constants, mkdtempSync, openSync, readFileSync, rmSync } from 'node:fs';
+import { Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import type { Readable } from 'node:stream';
 import t, { type Test } from 'tap';
 import type { ChildCommand, ChildReport } from './audit-child.ts';
 
@@ -21,12 +23,19 @@ interface Child {
   drainAndWait(options?: { afterExit: boolean }): Promise<{ stdout: string; stderr: string; code: number | null; signal: string | null }>;
 }
 
-function startChild(t: Test, args: string[]): Child {
-  const child = spawn(process.execPath, [childScript, '--records', String(records), ...args], { stdio: ['ignore', 'pipe', 'pipe', 'ipc'] });
+/**
+ * Starts audit-child.ts with stdout on an unread socket pair (as `spawn` and journald give) or
+ * an unread FIFO (as containerd gives a container).
+ */
+function startChild(t: Test, args: string[], stdout: 'socket' | 'fifo' = 'socket'): Child {
+  const fifo = stdout === 'fifo' ? openFifo(t) : undefined;
+  const child = spawn(process.execPath, [childScript, '--records', String(records), ...args], { stdio: ['ignore', fifo?.writeFd ?? 'pipe', 'pipe', 'ipc'] });
+  if (fifo !== undefined) closeSync(fifo.writeFd);
   t.teardown(() => void child.kill('SIGKILL'));
   let stderr = '';
   child.stderr?.on('data', (data: Buffer) => (stderr += data.toString()));
   const exited = new Promise<{ code: number | null; signal: string | null }>((resolve) => child.on('exit', (code, signal) => resolve({ code, signal })));
+  const output = (): Readable => fifo?.reader() ?? (child.stdout as Readable);
   return {
     process: child,
     report: () =>
@@ -36,17 +45,37 @@ function startChild(t: Test, args: string[]): Child {
       }),
     command: (command) => void child.send(command),
     async drainAndWait(options = { afterExit: false }) {
-      let stdout = '';
-      const collect = (): void => void child.stdout?.on('data', (data: Buffer) => (stdout += data.toString()));
+      let text = '';
+      let ended: Promise<unknown> = Promise.resolve();
+      const collect = (): void => {
+        const stream = output();
+        stream.on('data', (data: Buffer) => (text += data.toString()));
+        ended = new Promise((resolve) => stream.on('end', resolve));
+      };
       // In the exit listener itself: right after it, Node discards output nobody reads.
       if (options.afterExit) child.once('exit', collect);
       else collect();
-      const ended = new Promise((resolve) => child.stdout?.on('end', resolve));
       const { code, signal } = await exited;
       await ended;
-      return { stdout, stderr, code, signal };
+      return { stdout: text, stderr, code, signal };
     },
   };
+}
+
+/** A FIFO in a temporary directory: its write end for the child, its read end opened but not read until asked. */
+function openFifo(t: Test): { writeFd: number; reader(): Readable } {
+  const dir = mkdtempSync(join(tmpdir(), 'audit-fifo-'));
+  const path = join(dir, 'stdout');
+  execFileSync('mkfifo', [path]);
+  const readFd = openSync(path, constants.O_RDONLY | constants.O_NONBLOCK);
+  const writeFd = openSync(path, constants.O_WRONLY);
+  let reader: Socket | undefined;
+  t.teardown(() => {
+    if (reader === undefined) closeSync(readFd);
+    else reader.destroy();
+    rmSync(dir, { recursive: true, force: true });
+  });
+  return { writeFd, reader: () => (reader ??= new Socket({ fd: readFd, readable: true, writable: false })) };
 }
 
 /** The namespace (or uid) of each complete audit line, in order; a torn last line is left out. */
@@ -72,19 +101,21 @@ function warnings(stderr: string): { msg: string; [key: string]: unknown }[] {
     .map((line) => JSON.parse(line) as { msg: string });
 }
 
-t.test('records held up by a stalled stdout are all written when SIGTERM ends the process, and the file gets them too', async (t) => {
-  const dir = mkdtempSync(join(tmpdir(), 'audit-log-'));
-  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
-  const file = join(dir, 'audit', 'audit.jsonl');
-  const child = startChild(t, ['--file', file]);
-  await stalled(t, child);
-  child.process.kill('SIGTERM');
-  const ended = await child.drainAndWait();
-  t.equal(ended.code, 0);
-  t.same(auditedNames(ended.stdout), expected, 'every record on stdout, in order');
-  t.same(auditedNames(readFileSync(file, 'utf8')), expected, 'every record in audit.file, in order');
-  t.equal(ended.stderr, '', 'nothing to warn about');
-});
+for (const stdout of ['socket', 'fifo'] as const) {
+  t.test(`records held up by a stalled stdout (${stdout}) are all written when SIGTERM ends the process, and the file gets them too`, async (t) => {
+    const dir = mkdtempSync(join(tmpdir(), 'audit-log-'));
+    t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+    const file = join(dir, 'audit', 'audit.jsonl');
+    const child = startChild(t, ['--file', file], stdout);
+    await stalled(t, child);
+    child.process.kill('SIGTERM');
+    const ended = await child.drainAndWait();
+    t.equal(ended.code, 0);
+    t.same(auditedNames(ended.stdout), expected, 'every record on stdout, in order');
+    t.same(auditedNames(readFileSync(file, 'utf8')), expected, 'every record in audit.file, in order');
+    t.equal(ended.stderr, '', 'nothing to warn about');
+  });
+}
 
 t.test('records held up by a stalled stdout are all written when an uncaught exception ends the process', async (t) => {
   const child = startChild(t, []);
