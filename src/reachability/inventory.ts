@@ -26,12 +26,22 @@ type KubeObject = {
 /**
  * Namespaces, Pods and NetworkPolicies out of whatever the input holds: `kind: List` and
  * `*List` responses are unpacked, every other kind (Deployments, Services, …) is skipped.
- * A policy the API server would refuse stops the reading, named with its source.
+ * An object given twice (same kind, namespace and name) is the later one, as `kubectl apply`
+ * of the same inputs would leave it. A policy the API server would refuse stops the reading,
+ * named with its source.
  */
 export function inventoryOf(sources: readonly SourcedObjects[]): Inventory {
   const inventory: Inventory = { namespaces: [], pods: [], policies: [] };
   for (const { source, objects } of sources) for (const object of objects) collect(inventory, source, object);
-  return inventory;
+  return {
+    namespaces: lastByKey(inventory.namespaces, (n) => n.name),
+    pods: lastByKey(inventory.pods, (p) => `${p.namespace}/${p.name}`),
+    policies: lastByKey(inventory.policies, (p) => p.key),
+  };
+}
+
+function lastByKey<T>(items: readonly T[], key: (item: T) => string): T[] {
+  return [...new Map(items.map((item) => [key(item), item])).values()];
 }
 
 function collect(inventory: Inventory, source: string, value: unknown): void {
