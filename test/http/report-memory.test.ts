@@ -49,7 +49,7 @@ t.test(`${records} records with as many distinct namespaces and users, under a $
   for (const line of auditLines()) {
     if (child.exitCode !== null || child.stdin.destroyed) break;
     bytes += line.length;
-    if (!child.stdin.write(line)) await new Promise((resolve) => child.stdin.once('drain', resolve));
+    if (!child.stdin.write(line)) await Promise.race([new Promise((resolve) => child.stdin.once('drain', resolve)), exited]);
   }
   child.stdin.end();
   t.equal(await exited, 0, stderr);
