@@ -37,18 +37,22 @@ const CLOSE_BRACE = 0x7d;
 const CLOSE_BRACKET = 0x5d;
 
 /**
- * One pass over the bytes, counting nesting and values outside strings; string contents are
- * skipped with the native indexOf. Throws JsonShapeError at the first limit crossed. Syntax is
- * left to JSON.parse: this only has to be right for the bodies it lets through.
+ * One pass over the bytes, counting nesting and values outside strings. Throws JsonShapeError
+ * at the first limit crossed. Syntax is left to JSON.parse: this only has to be right for the
+ * bodies it lets through. A plain loop over the bytes (about a nanosecond each) beats calling
+ * indexOf per string when a body holds hundreds of thousands of short ones.
  */
 export function assertJsonShape(body: Uint8Array, limits: JsonShapeLimits = defaultJsonShapeLimits): void {
-  const bytes = Buffer.from(body.buffer, body.byteOffset, body.byteLength);
   let depth = 0;
   let values = 1;
-  for (let i = 0; i < bytes.length; i++) {
-    const byte = bytes[i];
-    if (byte === QUOTE) {
-      i = endOfString(bytes, i);
+  let inString = false;
+  for (let i = 0; i < body.length; i++) {
+    const byte = body[i];
+    if (inString) {
+      if (byte === BACKSLASH) i++;
+      else if (byte === QUOTE) inString = false;
+    } else if (byte === QUOTE) {
+      inString = true;
     } else if (byte === OPEN_BRACE || byte === OPEN_BRACKET) {
       if (++depth > limits.maxDepth) throw new JsonShapeError('depth', limits);
       if (++values > limits.maxValues) throw new JsonShapeError('values', limits);
@@ -58,18 +62,4 @@ export function assertJsonShape(body: Uint8Array, limits: JsonShapeLimits = defa
       throw new JsonShapeError('values', limits);
     }
   }
-}
-
-/** Index of the quote that closes the string opened at `open`, or the end of the body. */
-function endOfString(bytes: Buffer, open: number): number {
-  let close = bytes.indexOf(QUOTE, open + 1);
-  while (close !== -1 && isEscaped(bytes, close)) close = bytes.indexOf(QUOTE, close + 1);
-  return close === -1 ? bytes.length : close;
-}
-
-/** A quote is escaped when an odd number of backslashes precede it. */
-function isEscaped(bytes: Buffer, quote: number): boolean {
-  let backslashes = 0;
-  for (let i = quote - 1; i >= 0 && bytes[i] === BACKSLASH; i--) backslashes++;
-  return backslashes % 2 === 1;
 }
