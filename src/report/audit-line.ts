@@ -13,6 +13,8 @@ export interface AdmissionEvent {
   readonly time: number;
   readonly source?: string;
   readonly kind: string;
+  /** `status` or `finalize` when the request came through a subresource. */
+  readonly subResource?: string;
   readonly operation: string;
   readonly namespace?: string;
   readonly name?: string;
@@ -102,6 +104,7 @@ function admissionEntry(json: Record<string, unknown>, time: number, source: str
     time,
     source,
     kind: json.kind,
+    subResource: optionalString(json.subResource),
     operation: json.operation,
     namespace: optionalString(json.namespace),
     name: optionalString(json.name),

@@ -113,6 +113,7 @@ function denialEntry(event: AdmissionEvent): DenialEntry {
     source: event.source,
     namespace: namespaceOf(event),
     kind: event.kind,
+    subResource: event.subResource,
     name: event.name,
     operation: event.operation,
     user: event.user,

@@ -1,5 +1,5 @@
 /** Phrases the text and HTML reports share. */
-import type { ReportFilters } from './model.ts';
+import type { DenialEntry, ReportFilters } from './model.ts';
 
 export function describeFilters(filters: ReportFilters): string {
   const parts = [
@@ -16,4 +16,11 @@ export function describeSeconds(seconds: number): string {
   if (seconds % 86_400 === 0) return `${seconds / 86_400}-day`;
   if (seconds % 3600 === 0) return `${seconds / 3600}-hour`;
   return `${seconds / 60}-minute`;
+}
+
+/** `Pod products-prod/web-1`, `Namespace/status scratch`: the object a denial was about. */
+export function describeObject(denial: DenialEntry): string {
+  const kind = denial.subResource === undefined ? denial.kind : `${denial.kind}/${denial.subResource}`;
+  const namespace = denial.namespace !== undefined && denial.kind !== 'Namespace' ? `${denial.namespace}/` : '';
+  return `${kind} ${namespace}${denial.name ?? '(unnamed)'}`;
 }

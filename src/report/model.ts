@@ -107,6 +107,8 @@ export interface DenialEntry {
   readonly source?: string;
   readonly namespace?: string;
   readonly kind: string;
+  /** `status` or `finalize` when the request came through a subresource. */
+  readonly subResource?: string;
   readonly name?: string;
   readonly operation: string;
   readonly user?: string;

@@ -3,7 +3,7 @@
  * CSS, inline SVG charts, no script and no external asset (the Content-Security-Policy
  * forbids both, so a hostile name in a log cannot make the page fetch or run anything).
  */
-import { describeFilters } from './describe.ts';
+import { describeFilters, describeObject } from './describe.ts';
 import { escapeHtml } from './html-escape.ts';
 import { type AuditSummary, type DenialEntry, decisions, type LatestList, type RepairEntry, type Report } from './model.ts';
 import { breakdownChart, series, timelineChart } from './svg-charts.ts';
@@ -125,9 +125,8 @@ function cell(text: string, className?: string): string {
 }
 
 function denialCells(denial: DenialEntry): string[] {
-  const object = `${denial.operation} ${denial.kind} ${denial.namespace !== undefined && denial.kind !== 'Namespace' ? `${denial.namespace}/` : ''}${denial.name ?? ''}`;
   const mode = `${denial.mode} ${denial.code}${denial.dryRun ? ' (dry run)' : ''}`;
-  return [cell(denial.time, 'time'), cell(object), cell(denial.user ?? '(unknown)'), cell(denial.rules.join(', ')), cell(mode), cell(denial.message, 'message')];
+  return [cell(denial.time, 'time'), cell(`${denial.operation} ${describeObject(denial)}`), cell(denial.user ?? '(unknown)'), cell(denial.rules.join(', ')), cell(mode), cell(denial.message, 'message')];
 }
 
 function repairCells(repair: RepairEntry): string[] {

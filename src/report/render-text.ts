@@ -1,4 +1,4 @@
-import { describeFilters, describeSeconds } from './describe.ts';
+import { describeFilters, describeObject, describeSeconds } from './describe.ts';
 import { type AuditSummary, type Breakdown, type DenialEntry, decisions, type LatestList, type RepairEntry, type Report } from './model.ts';
 import { formatTable } from './text-table.ts';
 
@@ -75,9 +75,8 @@ function latest<T>(title: string, list: LatestList<T>, lines: (item: T) => strin
 }
 
 function denialLines(denial: DenialEntry): string[] {
-  const object = `${denial.kind} ${denial.namespace !== undefined && denial.kind !== 'Namespace' ? `${denial.namespace}/` : ''}${denial.name ?? '(unnamed)'}`;
   const rules = denial.rules.length > 0 ? denial.rules.join(',') : 'no rule';
-  const facts = [denial.time, denial.operation, object, `by ${denial.user ?? '(unknown)'}`, rules, `${denial.mode} ${denial.code}`];
+  const facts = [denial.time, denial.operation, describeObject(denial), `by ${denial.user ?? '(unknown)'}`, rules, `${denial.mode} ${denial.code}`];
   if (denial.dryRun) facts.push('dry run');
   if (denial.source !== undefined) facts.push(denial.source);
   return [`  ${facts.join('  ')}`, `    ${denial.message}`];

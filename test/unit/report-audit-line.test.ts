@@ -9,6 +9,7 @@ const parsed = {
   time: 1796027733004,
   source: undefined,
   kind: 'Pod',
+  subResource: undefined,
   operation: 'CREATE',
   namespace: 'products-prod',
   name: 'cache-0',
@@ -32,6 +33,11 @@ t.test('audit records, bare or as kubectl logs prints them', async (t) => {
     { name: 'CRLF line ending (logs copied from Windows)', line: `${record}\r`, source: undefined },
   ];
   for (const c of cases) t.strictSame(parseAuditLine(c.line), { type: 'record', record: { ...parsed, source: c.source } }, c.name);
+});
+
+t.test('a request through a subresource keeps it', async (t) => {
+  const result = parseAuditLine(record.replace('"kind":"Pod",', '"kind":"Pod","subResource":"status",'));
+  t.equal(result.type === 'record' && result.record.event === 'admission' ? result.record.subResource : 'not an admission record', 'status');
 });
 
 t.test('a repair record', async (t) => {
