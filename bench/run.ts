@@ -33,7 +33,12 @@ import { type LoadResult, cannonLoad, failures, pacedLoad, post, requestsPerSeco
 import { cpuSeconds, machineBusySeconds, peakRssKiB, sampleRss } from './proc.ts';
 import { type TimeWindow, formatProfile, readProfile, summarizeProfile } from './profile-summary.ts';
 
-const targets = { rate: 2000, p99Ms: 5, p50Ms: 1, peakRatio: 0.6, rssMiB: 100 } as const;
+/**
+ * DESIGN.md "Performance targets" (issue 12). All but two are relative to the ceiling measured
+ * in the same run, so a busy machine moves both sides; the absolute p99 bound holds "on a quiet
+ * machine" only.
+ */
+const targets = { rate: 2000, p99Ms: 5, p99OfCeiling: 2, p50Ms: 1, peakOfCeiling: 0.85, cpuPerRequestOfCeiling: 1.3, rssOverCeilingMiB: 10 } as const;
 /** "Sustained" allows for the last in-flight requests at the end of the window, nothing more. */
 const sustainedFraction = 0.99;
 
@@ -50,6 +55,8 @@ interface Options {
   readonly connections: number;
   readonly peakConnections: number;
   readonly rateDriver: RateDriver;
+  /** How many times the fixed-rate phases run, to show their spread. */
+  readonly repeats: number;
   readonly fromSource: boolean;
   /** V8 heap size for the servers, MiB; undefined: V8's default for this machine's RAM. */
   readonly heapMiB?: number;
@@ -84,6 +91,7 @@ const usage = `usage: node bench/run.ts [options]
   --rate N              fixed request rate, req/s (default ${targets.rate})
   --connections N       keep-alive connections for the fixed-rate phases (default 8)
   --peak-connections N  connections for the peak phases (default 32)
+  --repeats N           runs of the fixed-rate phases per server, to show the spread (default 3)
   --rate-driver D       paced (default): open loop, evenly spaced; autocannon: its overallRate,
                         which sends each second's quota in one burst (for comparison)
   --from-source         run the servers' .ts through Node's type stripping instead of compiled
@@ -116,6 +124,7 @@ function readOptions(): Options {
       connections: { type: 'string', default: '8' },
       'peak-connections': { type: 'string', default: '32' },
       'rate-driver': { type: 'string', default: 'paced' },
+      repeats: { type: 'string', default: '3' },
       'from-source': { type: 'boolean', default: false },
       'heap-mib': { type: 'string', default: String(podHeapMiB) },
       'node-options': { type: 'string', default: imageNodeFlags.join(' ') },
@@ -142,6 +151,7 @@ function readOptions(): Options {
     connections: Math.round(positive('connections', values.connections)),
     peakConnections: Math.round(positive('peak-connections', values['peak-connections'])),
     rateDriver: values['rate-driver'],
+    repeats: Math.round(positive('repeats', values.repeats)),
     fromSource: values['from-source'],
     heapMiB: values['heap-mib'] === 'host' ? undefined : Math.round(positive('heap-mib', values['heap-mib'])),
     nodeOptions: values['node-options'].split(/\s+/).filter((flag) => flag !== ''),
@@ -439,22 +449,9 @@ async function runServer(kind: ServerKind, script: string, options: Options, set
     });
     process.stdout.write(`  warm-up ${options.warmup} s: ${requestsPerSecond(warm).toFixed(0)} req/s, ${failures(warm)} failed\n`);
 
-    for (const variant of ['mutate', 'validate'] as const) {
-      const path = `/${variant}`;
-      if (options.rateDriver === 'paced') {
-        const { before, after } = reviewBodyTemplate(variant);
-        phases.push(
-          await measure(server, `rate ${path}`, () =>
-            pacedLoad({ port: server.port, path, ca: setup.tls.ca, body: () => before + randomUUID() + after, rate: options.rate, connections: options.connections, seconds: options.duration }),
-          ),
-        );
-      } else {
-        phases.push(
-          await measure(server, `rate ${path}`, () =>
-            cannonLoad({ url: url + path, method: 'POST', headers: jsonHeaders, body: autocannonBody(variant), idReplacement: true, connections: options.connections, overallRate: options.rate, duration: options.duration }),
-          ),
-        );
-      }
+    // Repeated, alternating routes: the spread shows what is noise and what a route costs.
+    for (let run = 1; run <= options.repeats; run++) {
+      for (const variant of ['mutate', 'validate'] as const) phases.push(await measure(server, `rate /${variant} #${run}`, () => fixedRate(variant, server, options, setup.tls.ca)));
     }
     for (const variant of ['validate', 'mutate'] as const) {
       const path = `/${variant}`;
@@ -470,6 +467,16 @@ async function runServer(kind: ServerKind, script: string, options: Options, set
   } finally {
     await server.stop();
   }
+}
+
+function fixedRate(variant: Variant, server: ServerProcess, options: Options, ca: string): Promise<LoadResult> {
+  const path = `/${variant}`;
+  if (options.rateDriver === 'paced') {
+    const { before, after } = reviewBodyTemplate(variant);
+    return pacedLoad({ port: server.port, path, ca, body: () => before + randomUUID() + after, rate: options.rate, connections: options.connections, seconds: options.duration });
+  }
+  const url = `https://127.0.0.1:${server.port}${path}`;
+  return cannonLoad({ url, method: 'POST', headers: jsonHeaders, body: autocannonBody(variant), idReplacement: true, connections: options.connections, overallRate: options.rate, duration: options.duration });
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -532,8 +539,10 @@ function stallTable(runs: readonly ServerRun[], withGc: boolean): string {
 
 interface Check {
   readonly target: string;
-  readonly webhook: string;
-  readonly ceiling: string;
+  /** The webhook's figure; with repeated phases, the median and then each run. */
+  readonly measured: string;
+  /** The bound it is held to, worked out from the ceiling's figure where the target is relative. */
+  readonly bound: string;
   readonly pass: boolean;
 }
 
@@ -543,36 +552,59 @@ function phaseOf(run: ServerRun, name: string): Phase {
   return phase;
 }
 
-function checks(ceiling: ServerRun, webhook: ServerRun, options: Options): Check[] {
-  const result: Check[] = [];
+function ratePhases(run: ServerRun, path: string): Phase[] {
+  return run.phases.filter((p) => p.name.startsWith(`rate ${path} #`));
+}
+
+function median(values: readonly number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = Math.floor(sorted.length / 2);
+  return sorted.length % 2 === 1 ? (sorted[mid] as number) : ((sorted[mid - 1] as number) + (sorted[mid] as number)) / 2;
+}
+
+/** "1.20 ms (runs 1.10, 1.20, 3.40)": the median the check uses, then every run. */
+function spread(values: readonly number[], format: (value: number) => string): string {
+  if (values.length === 1) return format(values[0] as number);
+  return `${format(median(values))} (runs ${values.map((v) => format(v).replace(/ .*/, '')).join(', ')})`;
+}
+
+/** Server CPU seconds per answered request, µs. */
+function cpuPerRequest(phase: Phase): number {
+  const rate = requestsPerSecond(phase.load);
+  return phase.serverCpu === undefined || rate === 0 ? Number.NaN : (phase.serverCpu / rate) * 1e6;
+}
+
+const us = (value: number): string => (Number.isNaN(value) ? 'n/a' : `${Math.round(value)} µs`);
+
+function rateChecks(ceiling: ServerRun, webhook: ServerRun, path: string, options: Options): Check[] {
+  const w = ratePhases(webhook, path);
+  const c = ratePhases(ceiling, path);
   const rate = options.rate.toLocaleString('en-US');
-  for (const path of ['/mutate', '/validate']) {
-    const w = phaseOf(webhook, `rate ${path}`);
-    const c = phaseOf(ceiling, `rate ${path}`);
-    const sustained = (p: Phase): string => `${rps(requestsPerSecond(p.load))}, ${failures(p.load)} failed`;
-    result.push({
-      target: `${path} sustains ${rate} req/s`,
-      webhook: sustained(w),
-      ceiling: sustained(c),
-      pass: requestsPerSecond(w.load) >= sustainedFraction * options.rate && failures(w.load) === 0,
-    });
-    result.push({ target: `${path} p99 <= ${targets.p99Ms} ms at ${rate} req/s`, webhook: ms(w.load.latency.p99), ceiling: ms(c.load.latency.p99), pass: w.load.latency.p99 <= targets.p99Ms });
-    result.push({ target: `${path} p50 <= ${targets.p50Ms} ms at ${rate} req/s`, webhook: ms(w.load.latency.p50), ceiling: ms(c.load.latency.p50), pass: w.load.latency.p50 <= targets.p50Ms });
-  }
+  const p99 = (phases: Phase[]): number[] => phases.map((p) => p.load.latency.p99);
+  const p99Bound = Math.min(targets.p99OfCeiling * median(p99(c)), targets.p99Ms);
+  const cpuBound = targets.cpuPerRequestOfCeiling * median(c.map(cpuPerRequest));
+  const sustained = w.every((p) => requestsPerSecond(p.load) >= sustainedFraction * options.rate && failures(p.load) === 0);
+  return [
+    { target: `${path} sustains ${rate} req/s`, measured: spread(w.map((p) => requestsPerSecond(p.load)), rps) + `, ${w.reduce((n, p) => n + failures(p.load), 0)} failed`, bound: `${rps(sustainedFraction * options.rate)} in every run, 0 failed`, pass: sustained },
+    { target: `${path} p99 at ${rate} req/s`, measured: spread(p99(w), ms), bound: `<= ${targets.p99OfCeiling} x ceiling's ${ms(median(p99(c)))} and <= ${targets.p99Ms} ms: ${ms(p99Bound)}`, pass: median(p99(w)) <= p99Bound },
+    { target: `${path} p50 at ${rate} req/s`, measured: spread(w.map((p) => p.load.latency.p50), ms), bound: `<= ${ms(targets.p50Ms)}`, pass: median(w.map((p) => p.load.latency.p50)) <= targets.p50Ms },
+    { target: `${path} server CPU per request at ${rate} req/s`, measured: spread(w.map(cpuPerRequest), us), bound: `<= ${targets.cpuPerRequestOfCeiling} x ceiling's ${us(median(c.map(cpuPerRequest)))}: ${us(cpuBound)}`, pass: median(w.map(cpuPerRequest)) <= cpuBound },
+  ];
+}
+
+function checks(ceiling: ServerRun, webhook: ServerRun, options: Options): Check[] {
+  const result = ['/mutate', '/validate'].flatMap((path) => rateChecks(ceiling, webhook, path, options));
   for (const path of ['/validate', '/mutate']) {
     const w = requestsPerSecond(phaseOf(webhook, `peak ${path}`).load);
     const c = requestsPerSecond(phaseOf(ceiling, `peak ${path}`).load);
     const ratio = c > 0 ? w / c : 0;
-    result.push({ target: `${path} peak >= ${targets.peakRatio * 100} % of ceiling`, webhook: `${rps(w)} = ${pct(ratio)}`, ceiling: rps(c), pass: ratio >= targets.peakRatio });
+    result.push({ target: `${path} peak throughput`, measured: `${rps(w)} = ${pct(ratio)} of the ceiling`, bound: `>= ${pct(targets.peakOfCeiling)} of the ceiling's ${rps(c)}`, pass: ratio >= targets.peakOfCeiling });
   }
-  const maxRss = (run: ServerRun): number | undefined => {
-    const samples = run.phases.map((p) => p.rssMiB).filter((v): v is number => v !== undefined);
-    return samples.length === 0 ? undefined : Math.max(...samples);
-  };
-  const rss = maxRss(webhook);
-  result.push({ target: `RSS <= ${targets.rssMiB} MiB under load`, webhook: mib(rss), ceiling: mib(maxRss(ceiling)), pass: rss !== undefined && rss <= targets.rssMiB });
+  const maxRss = (run: ServerRun): number => Math.max(...run.phases.map((p) => p.rssMiB ?? Number.NaN));
+  const rssBound = maxRss(ceiling) + targets.rssOverCeilingMiB;
+  result.push({ target: 'RSS under load (largest sample)', measured: mib(maxRss(webhook)), bound: `<= ceiling's ${mib(maxRss(ceiling))} + ${targets.rssOverCeilingMiB} MiB: ${mib(rssBound)}`, pass: maxRss(webhook) <= rssBound });
   const ensures = webhook.stats.counters.baselineEnsures;
-  result.push({ target: 'no API call on the hot path', webhook: `${ensures ?? 'n/a'} baseline applies`, ceiling: '-', pass: ensures === 0 });
+  result.push({ target: 'API calls on the hot path', measured: `${ensures ?? 'n/a'} baseline applies`, bound: '0', pass: ensures === 0 });
   return result;
 }
 
@@ -621,7 +653,7 @@ async function main(): Promise<void> {
     `servers run ${options.fromSource ? 'from source (.ts via type stripping)' : 'as compiled JavaScript (bench/.build, as the image runs dist/)'}, NODE_ENV=production, ${options.heapMiB === undefined ? "V8 heap sized for this host's RAM" : `V8 heap ${options.heapMiB} MiB (as Node sizes it in the pod's 256Mi memory limit)`}${options.nodeOptions.length > 0 ? `, node flags ${options.nodeOptions.join(' ')}` : ''}, HTTPS, keep-alive`,
     `bodies: Pod AdmissionReview from a Deployment, /mutate ${bodySize('mutate')} (no tier label: patched), /validate ${bodySize('validate')} (tier label set); a fresh uid per request`,
     `audit: one pino JSON line per admission to the webhook's stdout, a file in ${work} (its cost is in every number below)`,
-    `phases per server: warm-up ${options.warmup} s; ${options.rate} req/s x ${options.duration} s on /mutate then /validate over ${options.connections} connections (${options.rateDriver === 'paced' ? 'paced, open loop' : 'autocannon overallRate'}); peak ${options.peakConnections} connections x ${options.duration} s on /validate then /mutate (autocannon, closed loop)`,
+    `phases per server: warm-up ${options.warmup} s; ${options.rate} req/s x ${options.duration} s on /mutate then /validate, ${options.repeats} times, over ${options.connections} connections (${options.rateDriver === 'paced' ? 'paced, open loop' : 'autocannon overallRate'}); peak ${options.peakConnections} connections x ${options.duration} s on /validate then /mutate (autocannon, closed loop)`,
   ];
   process.stdout.write(`${header.join('\n')}\n`);
 
@@ -635,13 +667,14 @@ async function main(): Promise<void> {
   process.stdout.write(`\nPhases (latency from request sent to response read, every response; failed = connection errors / non-2xx / not allowed)\n\n${phaseTable([ceiling, webhook])}\n`);
   const gcNote = options.observeGc ? '; GC pauses as V8 reports them' : '; --gc adds GC pause counts';
   process.stdout.write(`\nStalls (event-loop delay sampled every 1 ms, so ~1 ms means idle${gcNote}; send lag: paced requests leaving late)\n\n${stallTable([ceiling, webhook], options.observeGc)}\n`);
-  process.stdout.write(`\nTargets (DESIGN.md "Performance targets")\n\n${table(['target', 'webhook', 'ceiling', 'result'], results.map((c) => [c.target, c.webhook, c.ceiling, c.pass ? 'pass' : 'FAIL']))}\n\n`);
+  const medianNote = options.repeats > 1 ? `; fixed-rate figures are the median of ${options.repeats} runs, each run in brackets` : '';
+  process.stdout.write(`\nTargets (DESIGN.md "Performance targets"${medianNote})\n\n${table(['measure', 'measured', 'target', 'result'], results.map((c) => [c.target, c.measured, c.bound, c.pass ? 'pass' : 'miss']))}\n\n`);
   const { counters } = webhook.stats;
   process.stdout.write(`webhook: peak RSS since start (VmHWM) ${mib(webhook.peakRssMiB)}; cluster cache reads ${counters.namespaceReads ?? 'n/a'} namespace, ${counters.policyReads ?? 'n/a'} policy list; audit log ${(auditBytes / 1048576).toFixed(1)} MiB\n`);
   for (const run of [ceiling, webhook]) process.stdout.write(`${run.server} memory after the last phase: ${memoryLine(run.stats.memory)}\n`);
   for (const note of notes(ceiling, webhook, options)) process.stdout.write(`${note}\n`);
   const missed = results.filter((c) => !c.pass);
-  for (const check of missed) process.stdout.write(`TARGET MISSED: ${check.target}: measured ${check.webhook}\n`);
+  for (const check of missed) process.stdout.write(`TARGET MISSED: ${check.target}: measured ${check.measured}, target ${check.bound}\n`);
   if (missed.length === 0) process.stdout.write('all targets met\n');
 
   if (profileDir !== undefined) {
