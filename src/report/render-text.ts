@@ -48,8 +48,8 @@ function share(part: number, whole: number): string {
 
 function breakdown(title: string, keyHeader: string, data: Breakdown): string {
   const note = data.approximate ? ' (approximate: more distinct values than tracked; ERROR is how much TOTAL may overstate)' : '';
+  if (data.entries.length === 0) return `${title}\n  none`;
   const heading = `${title} (top ${data.entries.length})${note}`;
-  if (data.entries.length === 0) return `${heading}\n  none`;
   const rows = data.entries.map((entry) => [
     entry.key,
     entry.total,
