@@ -1,6 +1,6 @@
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { extname, join } from 'node:path';
-import { parseAllDocuments } from 'yaml';
+import { Composer, Parser } from 'yaml';
 import type { SourcedObjects } from '../reachability/inventory.ts';
 
 /** A file that cannot be read or parsed, named with the line of the problem when there is one. */
@@ -58,17 +58,20 @@ function parseJson(source: string, text: string): unknown[] {
   }
 }
 
+/**
+ * Document by document (Parser → Composer), converting each to plain data before the next, so
+ * a file of thousands of objects never holds thousands of YAML syntax trees at once.
+ */
 function parseYaml(source: string, text: string): unknown[] {
-  const documents = parseAllDocuments(text, { prettyErrors: false });
-  const list = Array.isArray(documents) ? documents : [documents];
-  for (const document of list) {
+  const objects: unknown[] = [];
+  const composer = new Composer();
+  for (const document of composer.compose(new Parser().parse(text), true)) {
     const error = document.errors[0];
-    if (error !== undefined) {
-      const line = lineAt(text, error.pos[0]);
-      throw new ManifestError(`${source}:${line}: invalid YAML: ${error.message.split('\n')[0]}`);
-    }
+    if (error !== undefined) throw new ManifestError(`${source}:${lineAt(text, error.pos[0])}: invalid YAML: ${error.message.split('\n')[0]}`);
+    const object = document.toJS() as unknown;
+    if (object !== null && object !== undefined) objects.push(object);
   }
-  return list.map((document) => document.toJS() as unknown).filter((object) => object !== null && object !== undefined);
+  return objects;
 }
 
 function lineAt(text: string, offset: number): number {
