@@ -76,7 +76,7 @@ export interface AuditLogOptions {
  * the response (see BufferedWriter), so a stalled log pipe never stalls admission; every
  * queued record is written synchronously when the process exits, including on an uncaught
  * exception (Node emits `exit` then too) and after SIGTERM. Only a SIGKILL or an OOM kill can
- * lose records: those of the last event-loop turn.
+ * lose records: at most the last batch (5 ms).
  */
 export function createAuditSink(file?: string, options: AuditLogOptions = {}): AuditLog {
   const writerOptions: BufferedWriterOptions = {

@@ -25,14 +25,18 @@ interface Chunk {
 }
 
 const retryWhenFullMs = 10;
+/** A write as soon as this much is queued, else within `batchDelayMs`: one syscall (or pool hop) per batch, not per record. */
+const batchBytes = 16 * 1024;
+const batchDelayMs = 5;
 const pollWhenFullMs = 2;
 const dropLogIntervalMs = 10_000;
 const newline = 0x0a;
 
 /**
- * Whole lines, buffered in memory and written after the current event-loop turn, so a slow
- * sink (a container log pipe nobody drains, a file under writeback) never holds up an
- * admission decision; one write is in flight at a time and takes everything queued behind it.
+ * Whole lines, buffered in memory and written in batches off the request's path (16 KiB, or
+ * after 5 ms), so a slow sink (a container log pipe nobody drains, a file under writeback)
+ * never holds up an admission decision; one write is in flight at a time and takes everything
+ * queued behind it.
  *
  * When the buffer is full, `write` writes synchronously until the sink takes the backlog:
  * admission then waits for the audit log rather than decide unrecorded. Records are dropped
@@ -48,8 +52,8 @@ export class BufferedWriter {
   private head: Chunk | undefined;
   /** Handed to the sink (the thread pool), not yet reported back. */
   private inFlight: Chunk | undefined;
-  private scheduled = false;
-  private retry: NodeJS.Timeout | undefined;
+  /** The next write: soon (a batch is full), after the batch delay, or a retry of a full sink. */
+  private next: { readonly kind: 'soon' | 'batch' | 'retry'; readonly cancel: () => void } | undefined;
   private written = 0;
   private dropped = 0;
   private droppedSinceLog = 0;
@@ -107,7 +111,7 @@ export class BufferedWriter {
 
   close(): void {
     this.flushSync();
-    clearTimeout(this.retry);
+    this.next?.cancel();
     this.sink.close();
   }
 
@@ -116,14 +120,23 @@ export class BufferedWriter {
   }
 
   private schedule(): void {
-    if (this.scheduled || this.inFlight !== undefined || this.retry !== undefined) return;
-    this.scheduled = true;
-    setImmediate(() => this.writeNext());
+    if (this.inFlight !== undefined || (this.next !== undefined && this.next.kind !== 'batch')) return;
+    if (this.lineBytes >= batchBytes) {
+      this.next?.cancel();
+      const immediate = setImmediate(() => this.writeNext());
+      this.next = { kind: 'soon', cancel: () => clearImmediate(immediate) };
+    } else if (this.next === undefined) {
+      this.later('batch', batchDelayMs);
+    }
+  }
+
+  private later(kind: 'batch' | 'retry', ms: number): void {
+    const timer = setTimeout(() => this.writeNext(), ms).unref();
+    this.next = { kind, cancel: () => clearTimeout(timer) };
   }
 
   private writeNext(): void {
-    this.scheduled = false;
-    this.retry = undefined;
+    this.next = undefined;
     if (this.inFlight !== undefined) return;
     const chunk = this.head ?? this.takeLines();
     this.head = undefined;
@@ -146,7 +159,7 @@ export class BufferedWriter {
       this.written += chunk.records;
     }
     if (written === 0 && error === null) {
-      this.retry = setTimeout(() => this.writeNext(), retryWhenFullMs).unref();
+      this.later('retry', retryWhenFullMs);
     } else {
       this.schedule();
     }

@@ -166,3 +166,16 @@ t.test('at exit, a sink that takes nothing for the stall timeout is given up: th
   t.equal(dropped.length, 1);
   t.match(dropped[0], { level: 40, sink: 'stdout', droppedRecords: records - written.length, droppedTotal: records - written.length, reason: 'the sink took nothing for 300 ms' });
 });
+
+t.test('a record is written while the process keeps running, without waiting for more records or for exit', async (t) => {
+  const child = startChild(t, ['--records', '1']);
+  const line = await new Promise<string>((resolve) => {
+    let text = '';
+    child.process.stdout?.on('data', (data: Buffer) => {
+      text += data.toString();
+      if (text.endsWith('\n')) resolve(text);
+    });
+  });
+  t.same(auditedNames(line), ['record-0']);
+  t.equal(child.process.exitCode, null, 'still running');
+});
