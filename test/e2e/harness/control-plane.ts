@@ -69,6 +69,8 @@ export interface ControlPlane {
 
 export interface StartOptions {
   readonly log?: (line: string) => void;
+  /** More kube-apiserver flags, e.g. --admission-control-config-file. */
+  readonly apiServerArgs?: readonly string[];
 }
 
 const KUBERNETES_CONTROLLERS = [
@@ -249,6 +251,7 @@ export async function startControlPlane(options: StartOptions = {}): Promise<Con
         '--allow-privileged=true',
         '--profiling=false',
         // Defaults keep ServiceAccount, NamespaceLifecycle and both webhook admission plugins on.
+        ...(options.apiServerArgs ?? []),
       ],
       logPath: join(dir, 'kube-apiserver.log'),
     });
