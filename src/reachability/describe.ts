@@ -6,6 +6,15 @@ import { describePortRule } from './ports.ts';
 import type { RuleMiss, SideVerdict, Verdict } from './verdict.ts';
 import type { World } from './world.ts';
 
+/** One side of the connection being described: `subject`'s policies, `other` the far end. */
+interface Side {
+  readonly world: World;
+  readonly direction: Direction;
+  readonly subject: string;
+  readonly other: string;
+  readonly traffic: Traffic;
+}
+
 /**
  * A verdict in sentences a developer can act on: the answer first, then for each side which
  * policies isolate the pod, which rule admits the connection, or why each rule does not.
@@ -13,42 +22,42 @@ import type { World } from './world.ts';
 export function describeVerdict(world: World, verdict: Verdict): string {
   const { from, to, traffic } = verdict;
   const lines = [`${from} → ${to} on ${traffic.protocol}/${traffic.port}: ${verdict.allowed ? 'allowed' : 'denied'}`, ''];
-  lines.push(...describeSide(world, verdict.egress, 'egress', from, to, traffic), '');
-  lines.push(...describeSide(world, verdict.ingress, 'ingress', to, from, traffic));
+  lines.push(...describeSide({ world, direction: 'egress', subject: from, other: to, traffic }, verdict.egress), '');
+  lines.push(...describeSide({ world, direction: 'ingress', subject: to, other: from, traffic }, verdict.ingress));
   return `${lines.join('\n')}\n`;
 }
 
-function describeSide(world: World, side: SideVerdict | undefined, direction: Direction, subject: string, other: string, traffic: Traffic): string[] {
+function describeSide(side: Side, verdict: SideVerdict | undefined): string[] {
+  const { direction, subject, other, traffic } = side;
   const title = direction === 'egress' ? `Egress from ${subject}` : `Ingress to ${subject}`;
-  if (side === undefined) return [`${title}: allowed: ${subject} is outside the cluster, no NetworkPolicy applies to it.`];
-  const type = direction === 'egress' ? 'Egress' : 'Ingress';
-  const namespace = subject.split('/')[0] as string;
-  if (side.isolatedBy.length === 0) {
-    return [`${title}: allowed: no NetworkPolicy in ${namespace} selects ${subject} with policy type ${type}, so it is not isolated for ${direction}.`];
+  if (verdict === undefined) return [`${title}: allowed: ${subject} is outside the cluster, no NetworkPolicy applies to it.`];
+  if (verdict.isolatedBy.length === 0) {
+    const type = direction === 'egress' ? 'Egress' : 'Ingress';
+    return [`${title}: allowed: no NetworkPolicy in ${subject.split('/')[0]} selects ${subject} with policy type ${type}, so it is not isolated for ${direction}.`];
   }
-  const lines = [`${title}: ${side.allowed ? 'allowed' : 'denied'}`, `  isolated for ${direction} by ${side.isolatedBy.join(', ')}`];
-  for (const ref of side.allowedBy) lines.push(`  admitted by ${ref.policy} ${direction} rule ${ref.rule} (spec.${direction}[${ref.rule}])`);
-  if (side.allowed) return lines;
+  const lines = [`${title}: ${verdict.allowed ? 'allowed' : 'denied'}`, `  isolated for ${direction} by ${verdict.isolatedBy.join(', ')}`];
+  for (const ref of verdict.allowedBy) lines.push(`  admitted by ${ref.policy} ${direction} rule ${ref.rule} (spec.${direction}[${ref.rule}])`);
+  if (verdict.allowed) return lines;
   lines.push(`  no ${direction} rule admits ${other} on ${traffic.protocol}/${traffic.port}:`);
-  for (const key of side.isolatedBy) lines.push(...describePolicyMisses(world, side, key, direction, other, traffic));
+  for (const key of verdict.isolatedBy) lines.push(...describePolicyMisses(side, verdict, key));
   return lines;
 }
 
-function describePolicyMisses(world: World, side: SideVerdict, key: string, direction: Direction, other: string, traffic: Traffic): string[] {
-  const policy = world.policies.find((p) => p.key === key) as Policy;
-  if (policy.rules[direction].length === 0) return [`  - ${key} has no ${direction} rules: it only isolates ${side.pod}, it allows nothing`];
-  return side.misses.filter((miss) => miss.policy === key).map((miss) => `  - ${key} ${direction} rule ${miss.rule}: ${describeMiss(world, policy, miss, direction, other, traffic)}`);
+function describePolicyMisses(side: Side, verdict: SideVerdict, key: string): string[] {
+  const policy = side.world.policies.find((p) => p.key === key) as Policy;
+  if (policy.rules[side.direction].length === 0) return [`  - ${key} has no ${side.direction} rules: it only isolates ${verdict.pod}, it allows nothing`];
+  return verdict.misses.filter((miss) => miss.policy === key).map((miss) => `  - ${key} ${side.direction} rule ${miss.rule}: ${describeMiss(side, policy, miss)}`);
 }
 
-function describeMiss(world: World, policy: Policy, miss: RuleMiss, direction: Direction, other: string, traffic: Traffic): string {
-  const rule = policy.rules[direction][miss.rule];
+function describeMiss(side: Side, policy: Policy, miss: RuleMiss): string {
+  const rule = policy.rules[side.direction][miss.rule];
   if (rule === undefined) return 'unknown rule';
   const reasons: string[] = [];
   if (!miss.peerMatches) {
     const peers = rule.peers.map((peer) => describePeer(peer, policy.namespace)).join('; or ');
-    reasons.push(`${describeEndpoint(world, other)} is not one of its ${direction === 'egress' ? 'destinations' : 'sources'} (${peers})`);
+    reasons.push(`${describeEndpoint(side.world, side.other)} is not one of its ${side.direction === 'egress' ? 'destinations' : 'sources'} (${peers})`);
   }
-  if (!miss.portMatches) reasons.push(`${traffic.protocol}/${traffic.port} is not one of its ports (${rule.ports.map(describePortRule).join(', ')})`);
+  if (!miss.portMatches) reasons.push(`${side.traffic.protocol}/${side.traffic.port} is not one of its ports (${rule.ports.map(describePortRule).join(', ')})`);
   return reasons.join(', and ');
 }
 

@@ -26,16 +26,25 @@ const maxPort = 65535;
  */
 export function portRuns(worlds: readonly World[], protocol: Protocol): [number, number][] {
   const starts = new Set<number>([1]);
-  const add = (first: number, last: number): void => {
-    starts.add(first);
-    if (last < maxPort) starts.add(last + 1);
-  };
   for (const world of worlds) {
-    for (const policy of world.policies) for (const rule of [...policy.rules.ingress, ...policy.rules.egress]) for (const port of rule.ports) if (port.protocol === protocol && typeof port.port === 'number') add(port.port, port.endPort ?? port.port);
-    for (const pod of world.pods) for (const port of pod.ports) if (port.protocol === protocol) add(port.containerPort, port.containerPort);
+    for (const [first, last] of [...policyRanges(world, protocol), ...containerPorts(world, protocol)]) {
+      starts.add(first);
+      if (last < maxPort) starts.add(last + 1);
+    }
   }
   const sorted = [...starts].sort((a, b) => a - b);
   return sorted.map((start, i) => [start, (sorted[i + 1] ?? maxPort + 1) - 1]);
+}
+
+/** The numeric ports and ranges the world's rules name for the protocol. */
+function policyRanges(world: World, protocol: Protocol): [number, number][] {
+  const rules = world.policies.flatMap((policy) => [...policy.rules.ingress, ...policy.rules.egress]);
+  return rules.flatMap((rule) => rule.ports).flatMap((port) => (port.protocol === protocol && typeof port.port === 'number' ? [[port.port, port.endPort ?? port.port] as [number, number]] : []));
+}
+
+/** Every container port of the protocol: where a named port can resolve. */
+function containerPorts(world: World, protocol: Protocol): [number, number][] {
+  return world.pods.flatMap((pod) => pod.ports.filter((port) => port.protocol === protocol).map((port): [number, number] => [port.containerPort, port.containerPort]));
 }
 
 /**

@@ -46,6 +46,10 @@ function lastByKey<T>(items: readonly T[], key: (item: T) => string): T[] {
 
 function collect(inventory: Inventory, source: string, value: unknown): void {
   if (typeof value !== 'object' || value === null) return;
+  if (Array.isArray(value)) {
+    for (const item of value) collect(inventory, source, item);
+    return;
+  }
   const object = value as KubeObject;
   if (Array.isArray(object.items) && typeof object.kind === 'string' && object.kind.endsWith('List')) {
     for (const item of object.items) collect(inventory, source, item);
@@ -83,16 +87,28 @@ interface ContainerFields {
 
 function podOf(object: KubeObject): PodInfo {
   const { spec, status } = object as PodFields;
-  const ips = (status?.podIPs ?? []).map((entry) => entry.ip).filter((ip): ip is string => typeof ip === 'string');
-  // Sidecars (init containers that keep running) serve ports like any container.
-  const containers = [...(spec?.containers ?? []), ...(spec?.initContainers ?? []).filter((c) => c.restartPolicy === 'Always')];
   return {
     namespace: String(object.metadata?.namespace ?? 'default'),
     name: String(object.metadata?.name ?? ''),
     labels: labelsOf(object),
-    ips: ips.length > 0 ? ips : typeof status?.podIP === 'string' ? [status.podIP] : [],
-    ports: containers.flatMap((c) => c.ports ?? []).map(
-      (p): ContainerPort => ({ ...(p.name === undefined ? {} : { name: p.name }), containerPort: Number(p.containerPort), protocol: (p.protocol ?? 'TCP') as Protocol }),
-    ),
+    ips: podIps(status),
+    ports: containerPorts(spec),
   };
+}
+
+/** status.podIPs (dual stack), else the older status.podIP. */
+function podIps(status: PodFields['status']): string[] {
+  const ips = (status?.podIPs ?? []).map((entry) => entry.ip).filter((ip): ip is string => typeof ip === 'string');
+  if (ips.length > 0) return ips;
+  return typeof status?.podIP === 'string' ? [status.podIP] : [];
+}
+
+function containerPorts(spec: PodFields['spec']): ContainerPort[] {
+  // Sidecars (init containers that keep running) serve ports like any container.
+  const containers = [...(spec?.containers ?? []), ...(spec?.initContainers ?? []).filter((c) => c.restartPolicy === 'Always')];
+  return containers.flatMap((c) => c.ports ?? []).map((p): ContainerPort => ({
+    ...(p.name === undefined ? {} : { name: p.name }),
+    containerPort: Number(p.containerPort),
+    protocol: (p.protocol ?? 'TCP') as Protocol,
+  }));
 }

@@ -38,8 +38,8 @@ export function parsePolicy(policy: NetworkPolicy, defaultNamespace = 'default')
   if (name === undefined || name === '') throw new InvalidPolicyError(`NetworkPolicy in ${namespace}`, 'metadata.name is required');
   const key = `${namespace}/${name}`;
   const spec = policy.spec ?? {};
-  const ingress = (spec.ingress ?? []).map((rule, index) => parseRule(index, rule?.from, rule?.ports, `${key}: spec.ingress[${index}]`, 'from'));
-  const egress = (spec.egress ?? []).map((rule, index) => parseRule(index, rule?.to, rule?.ports, `${key}: spec.egress[${index}]`, 'to'));
+  const ingress = (spec.ingress ?? []).map((rule, index) => parseRule(index, { peers: rule?.from, ports: rule?.ports }, `${key}: spec.ingress[${index}]`, 'from'));
+  const egress = (spec.egress ?? []).map((rule, index) => parseRule(index, { peers: rule?.to, ports: rule?.ports }, `${key}: spec.egress[${index}]`, 'to'));
   return {
     namespace,
     name,
@@ -58,13 +58,12 @@ function effectiveTypes(policyTypes: readonly string[] | null | undefined, hasEg
   return { ingress: policyTypes.includes('Ingress'), egress: policyTypes.includes('Egress') };
 }
 
-function parseRule(
-  index: number,
-  peers: readonly NetworkPolicyPeer[] | null | undefined,
-  ports: readonly NetworkPolicyPort[] | null | undefined,
-  path: string,
-  peersField: 'from' | 'to',
-): Rule {
+interface RawRule {
+  readonly peers: readonly NetworkPolicyPeer[] | null | undefined;
+  readonly ports: readonly NetworkPolicyPort[] | null | undefined;
+}
+
+function parseRule(index: number, { peers, ports }: RawRule, path: string, peersField: 'from' | 'to'): Rule {
   return {
     index,
     peers: (peers ?? []).map((peer, i) => parsePeer(peer ?? {}, `${path}.${peersField}[${i}]`)),

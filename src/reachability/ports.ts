@@ -28,7 +28,14 @@ export function parsePortRule(port: NetworkPolicyPort, path: string): PortRule {
   return parseRange(protocol, value, port.endPort ?? undefined, path);
 }
 
+/**
+ * A named port is an IANA service name (at most 15 characters, lower-case letters, digits and
+ * single inner hyphens, at least one letter): `port: "80"` in quotes is refused, not read as 80.
+ */
 function parseNamed(protocol: Protocol, name: string, endPort: number | undefined | null, path: string): PortRule {
+  if (!/^(?=.*[a-z])[a-z0-9](?:-?[a-z0-9])*$/.test(name) || name.length > 15) {
+    throw new InvalidPolicyError(`${path}.port`, `"${name}" is neither a port number nor a port name (lower-case letters, digits and inner hyphens, at most 15, at least one letter)`);
+  }
   if (endPort !== undefined && endPort !== null) throw new InvalidPolicyError(`${path}.endPort`, `needs a numeric port, not the named port "${name}"`);
   return { protocol, port: name };
 }

@@ -50,8 +50,8 @@ export interface Verdict {
  */
 export function evaluate(world: World, from: Endpoint, to: Endpoint, traffic: Traffic): Verdict {
   const destination = 'pod' in to ? to.pod : undefined;
-  const egress = 'pod' in from ? sideVerdict(world, 'egress', from.pod, to, traffic, destination) : undefined;
-  const ingress = destination !== undefined ? sideVerdict(world, 'ingress', destination, from, traffic, destination) : undefined;
+  const egress = 'pod' in from ? sideVerdict(world, 'egress', from.pod, { other: to, traffic, destination }) : undefined;
+  const ingress = destination !== undefined ? sideVerdict(world, 'ingress', destination, { other: from, traffic, destination }) : undefined;
   return {
     from: endpointName(from),
     to: endpointName(to),
@@ -67,13 +67,20 @@ export function isolatingPolicies(world: World, pod: PodInfo, direction: Directi
   return (world.policiesByNamespace.get(pod.namespace) ?? []).filter((policy) => policy.isolates[direction] && selectorMatches(policy.podSelector, pod.labels));
 }
 
-function sideVerdict(world: World, direction: Direction, pod: PodInfo, other: Endpoint, traffic: Traffic, destination: PodInfo | undefined): SideVerdict {
+/** The connection as one side sees it: the other end, and the pod whose named ports apply. */
+interface Connection {
+  readonly other: Endpoint;
+  readonly traffic: Traffic;
+  readonly destination: PodInfo | undefined;
+}
+
+function sideVerdict(world: World, direction: Direction, pod: PodInfo, connection: Connection): SideVerdict {
   const policies = isolatingPolicies(world, pod, direction);
   const allowedBy: RuleRef[] = [];
   const misses: RuleMiss[] = [];
   for (const policy of policies) {
     for (const rule of policy.rules[direction]) {
-      const result = ruleResult(world, policy, rule, other, traffic, destination);
+      const result = ruleResult(world, policy, rule, connection);
       if (result.peerMatches && result.portMatches) allowedBy.push({ policy: policy.key, rule: rule.index });
       else misses.push(result);
     }
@@ -81,7 +88,7 @@ function sideVerdict(world: World, direction: Direction, pod: PodInfo, other: En
   return { direction, pod: podKey(pod), isolatedBy: policies.map((p) => p.key), allowedBy, misses, allowed: policies.length === 0 || allowedBy.length > 0 };
 }
 
-function ruleResult(world: World, policy: Policy, rule: Rule, other: Endpoint, traffic: Traffic, destination: PodInfo | undefined): RuleMiss {
+function ruleResult(world: World, policy: Policy, rule: Rule, { other, traffic, destination }: Connection): RuleMiss {
   return {
     policy: policy.key,
     rule: rule.index,

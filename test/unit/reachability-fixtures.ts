@@ -6,7 +6,7 @@
 import type { Test } from 'tap';
 import type { NetworkPolicy, NetworkPolicySpec } from '../../src/policy/network-policy.ts';
 import { reachabilityMatrix } from '../../src/reachability/matrix.ts';
-import { type ContainerPort, type Endpoint, type PodInfo, podKey, type Protocol, protocols } from '../../src/reachability/model.ts';
+import { type ContainerPort, type Endpoint, type PodInfo, podKey, type Protocol, protocols, type Traffic } from '../../src/reachability/model.ts';
 import { evaluate } from '../../src/reachability/verdict.ts';
 import { buildWorld, type World } from '../../src/reachability/world.ts';
 
@@ -55,8 +55,9 @@ export type Expectation = (from: PodInfo, to: PodInfo) => boolean;
  * Checks every ordered pair, with both the pairwise evaluator and the matrix, against the
  * expected truth table; on failure lists the pairs that differ as `from->to: got`.
  */
-export function assertTruthTable(t: Test, world: World, expectation: Expectation, port = 80, protocol: Protocol = 'TCP'): void {
-  const matrix = reachabilityMatrix(world, { port, protocol });
+export function assertTruthTable(t: Test, world: World, expectation: Expectation, traffic: Traffic): void {
+  const { port, protocol } = traffic;
+  const matrix = reachabilityMatrix(world, traffic);
   const wrong: string[] = [];
   world.pods.forEach((from, i) => {
     world.pods.forEach((to, j) => {

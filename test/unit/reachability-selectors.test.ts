@@ -107,6 +107,10 @@ t.test('ports', async (t) => {
   t.throws(() => parsePortRule({ port: 90, endPort: 80 }, 'p'), { message: 'p.endPort: 80 must be a port number ≥ port (90)' });
   t.throws(() => parsePortRule({ protocol: 'ICMP' as 'TCP' }, 'p'), { message: 'p.protocol: "ICMP" is not one of TCP, UDP, SCTP' });
   t.throws(() => parsePortRule({ port: 0 }, 'p'), { message: 'p.port: 0 is not a port number (1-65535)' });
+  t.throws(() => parsePortRule({ port: '80' }, 'p'), { message: 'p.port: "80" is neither a port number nor a port name (lower-case letters, digits and inner hyphens, at most 15, at least one letter)' }, 'a quoted number is a string, which the API server refuses');
+  t.throws(() => parsePortRule({ port: 'HTTP' }, 'p'), { name: 'InvalidPolicyError' }, 'upper case');
+  t.throws(() => parsePortRule({ port: 'a-very-long-port-name' }, 'p'), { name: 'InvalidPolicyError' }, 'longer than 15');
+  t.same(parsePortRule({ port: 'serve-80-tcp' }, 'p'), { protocol: 'TCP', port: 'serve-80-tcp' });
   t.equal(describePortRule(parsePortRule({ port: 32000, endPort: 32768 }, '')), 'TCP/32000-32768');
   t.equal(describePortRule(parsePortRule({ protocol: 'UDP' }, '')), 'UDP/any');
 });

@@ -262,6 +262,6 @@ const cases: Case[] = [
 for (const c of cases) {
   t.test(c.name, async (t) => {
     const world = upstreamWorld(c.policies);
-    for (const check of c.checks) assertTruthTable(t, world, check.expect, check.port, check.protocol ?? 'TCP');
+    for (const check of c.checks) assertTruthTable(t, world, check.expect, { port: check.port, protocol: check.protocol ?? 'TCP' });
   });
 }
