@@ -28,23 +28,32 @@ export function buildWorld(input: WorldInput): World {
   const pods = [...(input.pods ?? [])].sort(comparePods);
   for (const pod of pods) if (!namespaces.has(pod.namespace)) namespaces.set(pod.namespace, withNameLabel({ name: pod.namespace, labels: {} }));
   const policies = (input.policies ?? []).map((policy) => ('isolates' in policy ? policy : parsePolicy(policy)));
+  return index(namespaces, pods, policies);
+}
+
+function index(namespaces: Map<string, NamespaceInfo>, pods: readonly PodInfo[], policies: readonly Policy[]): World {
   const policiesByNamespace = new Map<string, Policy[]>();
   for (const policy of policies) {
-    const list = policiesByNamespace.get(policy.namespace) ?? [];
-    list.push(policy);
-    policiesByNamespace.set(policy.namespace, list);
+    const list = policiesByNamespace.get(policy.namespace);
+    if (list === undefined) policiesByNamespace.set(policy.namespace, [policy]);
+    else list.push(policy);
   }
-  const podsByIp = new Map<string, PodInfo>();
-  for (const pod of pods) for (const ip of pod.ips) podsByIp.set(ip, pod);
   return {
     namespaces,
     pods,
     policies,
     policiesByNamespace,
     podsByKey: new Map(pods.map((pod) => [podKey(pod), pod])),
-    podsByIp,
+    podsByIp: podsByUniqueIp(pods),
     namespaceLabels: (name: string): Labels => namespaces.get(name)?.labels ?? { [namespaceNameLabel]: name },
   };
+}
+
+/** An IP that several pods share (hostNetwork pods have their node's) names none of them. */
+function podsByUniqueIp(pods: readonly PodInfo[]): Map<string, PodInfo> {
+  const byIp = new Map<string, PodInfo | undefined>();
+  for (const pod of pods) for (const ip of pod.ips) byIp.set(ip, byIp.has(ip) ? undefined : pod);
+  return new Map([...byIp].filter((entry): entry is [string, PodInfo] => entry[1] !== undefined));
 }
 
 /** The API server sets kubernetes.io/metadata.name on every namespace, so selectors may rely on it. */

@@ -274,3 +274,9 @@ t.test('a policy without spec, or as the API server returns it with every defaul
   t.same(stored.isolates, { ingress: true, egress: true });
   t.equal(parsePolicy({ metadata: { name: 'p' } }).namespace, 'default', 'no namespace: default, as kubectl applies it');
 });
+
+t.test('pods by IP: an address two pods share (hostNetwork) names neither', async (t) => {
+  const world = buildWorld({ pods: [pod('x/a', {}, { ips: ['10.0.0.1', 'fd00::1'] }), pod('x/host-1', {}, { ips: ['192.168.0.10'] }), pod('y/host-2', {}, { ips: ['192.168.0.10'] })] });
+  t.equal(world.podsByIp.get('fd00::1')?.name, 'a');
+  t.equal(world.podsByIp.has('192.168.0.10'), false);
+});
