@@ -56,7 +56,7 @@ function collect(inventory: Inventory, source: string, value: unknown): void {
     return;
   }
   if (object.kind === 'Namespace') inventory.namespaces.push({ name: String(object.metadata?.name ?? ''), labels: labelsOf(object) });
-  if (object.kind === 'Pod') inventory.pods.push(podOf(object));
+  if (object.kind === 'Pod' && !finished(object)) inventory.pods.push(podOf(object));
   if (object.kind === 'NetworkPolicy') inventory.policies.push(policyOf(object, source));
 }
 
@@ -77,12 +77,18 @@ function labelsOf(object: KubeObject): Labels {
 
 interface PodFields {
   readonly spec?: { readonly containers?: readonly ContainerFields[]; readonly initContainers?: readonly ContainerFields[] };
-  readonly status?: { readonly podIP?: string; readonly podIPs?: readonly { readonly ip?: string }[] };
+  readonly status?: { readonly phase?: string; readonly podIP?: string; readonly podIPs?: readonly { readonly ip?: string }[] };
 }
 
 interface ContainerFields {
   readonly restartPolicy?: string;
   readonly ports?: readonly { readonly name?: string; readonly containerPort?: number; readonly protocol?: string }[];
+}
+
+/** A pod that has run to completion (a Job's, say) takes no connections and is left out. */
+function finished(object: KubeObject): boolean {
+  const phase = (object as PodFields).status?.phase;
+  return phase === 'Succeeded' || phase === 'Failed';
 }
 
 function podOf(object: KubeObject): PodInfo {

@@ -58,6 +58,7 @@ const podsJson = JSON.stringify({
     { apiVersion: 'v1', kind: 'Pod', metadata: { name: 'a', namespace: 'x', labels: { pod: 'a' } }, spec: { containers: [{ name: 'web', image: 'nginx', ports: [{ name: 'http', containerPort: 80 }] }] }, status: { podIP: '10.0.1.1' } },
     { apiVersion: 'v1', kind: 'Pod', metadata: { name: 'b', namespace: 'x', labels: { pod: 'b' } }, spec: { containers: [{ name: 'web', image: 'nginx' }] }, status: { podIPs: [{ ip: '10.0.1.2' }] } },
     { apiVersion: 'v1', kind: 'Pod', metadata: { name: 'a', namespace: 'y', labels: { pod: 'a' } }, spec: { containers: [{ name: 'web', image: 'nginx' }] } },
+    { apiVersion: 'v1', kind: 'Pod', metadata: { name: 'migrate-x7k2p', namespace: 'y', labels: { job: 'migrate' } }, spec: { containers: [{ name: 'job', image: 'migrate' }] }, status: { phase: 'Succeeded' } },
   ],
 });
 
@@ -116,7 +117,7 @@ const expectedMatrix = {
   },
 };
 
-t.test('reachability -o json over a directory of YAML, JSON and a List: the exact contract', async (t) => {
+t.test('reachability -o json over a directory of YAML, JSON and a List (a finished pod left out): the exact contract', async (t) => {
   const dir = writeInput(t);
   const result = await run(['reachability', '-f', dir, '-o', 'json']);
   t.equal(result.status, 0, result.stderr);
