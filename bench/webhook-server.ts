@@ -15,6 +15,7 @@
 import { pino } from 'pino';
 import type { BaselineEnsurer } from '../src/admission/handler.ts';
 import { createAuditSink } from '../src/audit/audit-log.ts';
+import { operationalStdout } from '../src/audit/stdout.ts';
 import { loadConfig } from '../src/config/load.ts';
 import { buildApp } from '../src/http/app.ts';
 import type { ClusterState, NamespaceView } from '../src/policy/decision.ts';
@@ -52,7 +53,7 @@ const app = buildApp({
   admission: { context: { config, cluster }, audit, baseline },
   readiness: { notReadyReason: () => undefined },
   // As `serve` builds it: the operational log on stdout beside the audit records.
-  logger: pino({ base: { component: 'netpol-hygiene' } }),
+  logger: pino({ base: { component: 'netpol-hygiene' } }, operationalStdout()),
   https: tlsFromArgs(),
 });
 

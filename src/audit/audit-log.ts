@@ -2,8 +2,9 @@ import { pino, type Logger } from 'pino';
 import type { Operation as PatchOperation } from 'fast-json-patch';
 import type { Mode } from '../config/types.ts';
 import type { RuleId } from '../policy/vocabulary.ts';
-import { BufferedWriter, type BufferedWriterOptions, type BufferedWriterStats } from './buffered-writer.ts';
+import { BufferedWriter, type BufferedWriterStats } from './buffered-writer.ts';
 import { openSinkDescriptor } from './sink-descriptor.ts';
+import { type WriterOptions, stdoutWriter, writerOptions } from './stdout.ts';
 
 export type AuditDecision = 'allowed' | 'patched' | 'warned' | 'denied' | 'exempt';
 
@@ -52,7 +53,7 @@ export interface AuditLog extends AuditSink {
   flush(): void;
   /** Per sink: records buffered, written, dropped; for /metrics. */
   stats(): readonly AuditSinkStats[];
-  /** Flushes, closes the files it opened, and stops flushing on exit. */
+  /** Flushes, closes the file it opened and stops flushing it on exit (stdout stays, shared with the operational log). */
   close(): void;
 }
 
@@ -61,14 +62,7 @@ export interface AuditSinkStats extends BufferedWriterStats {
   readonly sink: string;
 }
 
-export interface AuditLogOptions {
-  /** Default 8 MiB per sink: about 4 s of records at 2,000 admissions/s. */
-  readonly maxBufferedBytes?: number;
-  /** Default 10 s. */
-  readonly stallTimeoutMs?: number;
-  /** Default: a pino line on stderr, which a container runtime drains apart from stdout. */
-  readonly warn?: BufferedWriterOptions['warn'];
-}
+export type AuditLogOptions = WriterOptions;
 
 /**
  * Audit records are pino JSON lines marked `audit: true`, on stdout beside the operational
@@ -79,31 +73,23 @@ export interface AuditLogOptions {
  * lose records: at most the last batch (5 ms).
  */
 export function createAuditSink(file?: string, options: AuditLogOptions = {}): AuditLog {
-  const writerOptions: BufferedWriterOptions = {
-    maxBufferedBytes: options.maxBufferedBytes ?? 8 * 1024 * 1024,
-    stallTimeoutMs: options.stallTimeoutMs ?? 10_000,
-    warn: options.warn ?? stderrWarn(),
-  };
-  const targets = file === undefined ? ['stdout'] : ['stdout', file];
-  const writers = targets.map((target) => new BufferedWriter(openSinkDescriptor(target), writerOptions));
-  const flush = (): void => writers.forEach((writer) => writer.flushSync());
-  process.on('exit', flush);
+  const stdout = stdoutWriter(options);
+  const files = file === undefined ? [] : [new BufferedWriter(openSinkDescriptor(file), writerOptions(options))];
+  const writers = [stdout, ...files];
+  const flushFiles = (): void => files.forEach((writer) => writer.flushSync());
+  process.on('exit', flushFiles);
   const stream = { write: (line: string): void => writers.forEach((writer) => writer.write(line)) };
   const logger: Logger = pino({ base: { audit: true }, messageKey: 'summary' }, stream);
   return {
     write(record) {
       logger.info(record);
     },
-    flush,
-    stats: () => writers.map((writer, i) => ({ sink: targets[i] ?? '', ...writer.stats() })),
+    flush: () => writers.forEach((writer) => writer.flushSync()),
+    stats: () => writers.map((writer, i) => ({ sink: i === 0 ? 'stdout' : (file ?? ''), ...writer.stats() })),
     close() {
-      process.off('exit', flush);
-      writers.forEach((writer) => writer.close());
+      process.off('exit', flushFiles);
+      stdout.flushSync();
+      files.forEach((writer) => writer.close());
     },
   };
-}
-
-function stderrWarn(): BufferedWriterOptions['warn'] {
-  const log = pino({ base: { component: 'netpol-hygiene' } }, pino.destination({ dest: 2, sync: true }));
-  return (fields, message) => log.warn(fields, message);
 }

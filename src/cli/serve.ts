@@ -4,6 +4,7 @@ import { parseArgs } from 'node:util';
 import { pino } from 'pino';
 import type { AdmissionDeps } from '../admission/handler.ts';
 import { createAuditSink } from '../audit/audit-log.ts';
+import { operationalStdout } from '../audit/stdout.ts';
 import { BaselineApplier } from '../cluster/baseline-applier.ts';
 import { ClusterCache } from '../cluster/cluster-cache.ts';
 import { KubeApi } from '../cluster/kube-api.ts';
@@ -38,7 +39,8 @@ export async function runServe(args: string[]): Promise<number> {
       'shutdown-delay-seconds': { type: 'string', default: '5' },
     },
   });
-  const log = pino({ base: { component: 'netpol-hygiene' } });
+  // Through the audit log's stdout writer: one writer per pipe, none of them blocking.
+  const log = pino({ base: { component: 'netpol-hygiene' } }, operationalStdout());
   let config: Config;
   try {
     config = loadConfig(configPath(values.config));

@@ -1,6 +1,7 @@
 /**
  * A process whose audit sink the tests stall, signal and crash (audit-log.test.ts). It writes
- * `--records` audit records through the real sink (stdout, and `--file` when given), then
+ * `--records` audit records through the real sink (stdout, and `--file` when given), with an
+ * operational log line after every `--operational-every`-th one, then
  * reports its sink's stats over IPC and waits for the test:
  * - `{ type: 'decide', count }`: makes `count` real admission decisions and reports whether a
  *   timer fired while they ran, with the sink's stats at that moment;
@@ -10,7 +11,9 @@
 import { parseArgs } from 'node:util';
 import { handleAdmission } from '../../src/admission/handler.ts';
 import type { AdmissionRequest } from '../../src/admission/review.ts';
+import { pino } from 'pino';
 import { type AuditSinkStats, createAuditSink } from '../../src/audit/audit-log.ts';
+import { operationalStdout } from '../../src/audit/stdout.ts';
 import { loadReview } from '../fixtures/load.ts';
 import { context, fakeCluster, managedDefaultDeny } from './helpers.ts';
 
@@ -26,6 +29,7 @@ const { values } = parseArgs({
     file: { type: 'string' },
     'max-buffered-bytes': { type: 'string' },
     'stall-timeout-ms': { type: 'string' },
+    'operational-every': { type: 'string' },
   },
 });
 
@@ -37,8 +41,12 @@ const send = (report: ChildReport): void => void process.send?.(report);
 // About 1 KB a record, as an admission record with a patch is.
 const padding = 'x'.repeat(900);
 
+// As `serve` logs: the operational log on stdout beside the audit records.
+const log = pino({ base: { component: 'netpol-hygiene' } }, operationalStdout());
+const operationalEvery = optionalNumber(values['operational-every']);
 for (let i = 0; i < Number(values.records); i++) {
   audit.write({ event: 'repair', namespace: `record-${i}`, action: 'created', policies: [], trigger: 'test', message: padding });
+  if (operationalEvery !== undefined && i % operationalEvery === 0) log.info({ after: `record-${i}` }, 'operational line');
 }
 
 process.on('SIGTERM', () => process.exit(0));

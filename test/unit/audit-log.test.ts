@@ -179,3 +179,13 @@ t.test('a record is written while the process keeps running, without waiting for
   t.same(auditedNames(line), ['record-0']);
   t.equal(child.process.exitCode, null, 'still running');
 });
+
+t.test('operational log lines share the stdout writer: behind a stalled pipe, every line arrives whole and in order', async (t) => {
+  const child = startChild(t, ['--operational-every', '100']);
+  await stalled(t, child);
+  child.process.kill('SIGTERM');
+  const ended = await child.drainAndWait();
+  const lines = ended.stdout.split('\n').slice(0, -1).map((line) => JSON.parse(line) as { audit?: boolean; namespace?: string; after?: string });
+  const expectedLines = expected.flatMap((name, i) => (i % 100 === 0 ? [name, `after ${name}`] : [name]));
+  t.same(lines.map((line) => (line.audit === true ? line.namespace : `after ${line.after}`)), expectedLines);
+});
