@@ -32,7 +32,7 @@ export async function startServer(deps: Omit<AppDeps, 'https'>, options: ServeOp
   const stopWatching = watchTlsPair(options.tlsCertFile, options.tlsKeyFile, (next) => server.setSecureContext({ cert: next.cert, key: next.key, minVersion: 'TLSv1.2', ...(options.clientCa === undefined ? {} : { ca: options.clientCa }) }), log, options.tlsPollIntervalMs);
   const address = server.address();
   const port = typeof address === 'object' && address !== null ? address.port : options.port;
-  log.info({ host: options.host, port, clientAuthentication: options.clientCa !== undefined }, 'netpol-hygiene webhook listening');
+  log.info({ clientAuthentication: options.clientCa !== undefined, host: options.host, port }, 'netpol-hygiene webhook listening');
   return {
     app,
     port,
