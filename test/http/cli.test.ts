@@ -1,6 +1,6 @@
 import { spawn, spawnSync } from 'node:child_process';
 import { X509Certificate } from 'node:crypto';
-import { mkdtempSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import https from 'node:https';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -17,6 +17,7 @@ function run(args: string[], env: Record<string, string> = {}) {
 
 t.test('certs writes a CA and a serving certificate with exactly the SANs asked for; keys are 0600', async (t) => {
   const dir = mkdtempSync(join(tmpdir(), 'netpol-hygiene-certs-'));
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
   const result = run(['certs', '--out-dir', dir, '--dns', 'netpol-hygiene.netpol-hygiene.svc', '--ip', '127.0.0.1', '--days', '30']);
   t.equal(result.status, 0, result.stderr);
   const ca = new X509Certificate(readFileSync(join(dir, 'ca.crt')));
@@ -48,6 +49,7 @@ t.test('render prints the baseline of a profile as YAML', async (t) => {
 
 t.test('serve exits 2 on an invalid config and names every bad path', async (t) => {
   const dir = mkdtempSync(join(tmpdir(), 'netpol-hygiene-config-'));
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
   const config = join(dir, 'bad.yaml');
   writeFileSync(config, 'mode: strict\ntierLabel:\n  key: tier\n  values: [ui, Business!]\nsurprise: true\n');
   const result = run(['serve', '--config', config, '--tls-cert', 'x', '--tls-key', 'y']);
@@ -66,6 +68,7 @@ t.test('serve exits 2 on an invalid config and names every bad path', async (t) 
 
 t.test('serve without a reachable API server still serves: state-free rules decide, the rest fail closed', async (t) => {
   const dir = mkdtempSync(join(tmpdir(), 'netpol-hygiene-unreachable-'));
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
   t.equal(run(['certs', '--out-dir', dir, '--ip', '127.0.0.1']).status, 0);
   const kubeconfig = join(dir, 'kubeconfig');
   // Port 1 on loopback: nothing listens, every connection is refused.
