@@ -5,7 +5,7 @@ import type { Mode } from '../config/types.ts';
 import { type ClusterState, ClusterStateUnavailableError, type Decision, type Rule, type RuleContext } from '../policy/decision.ts';
 import { exemptionReason } from '../policy/exemptions.ts';
 import { modeFor } from '../policy/mode.ts';
-import { guardNetworkPolicy } from '../policy/network-policy-guard.ts';
+import { validateNetworkPolicy } from '../policy/network-policy-rules.ts';
 import { mutateNamespace, validateNamespace } from '../policy/namespace-rules.ts';
 import { mutatePod, validatePod } from '../policy/pod-rules.ts';
 import type { RuleId } from '../policy/vocabulary.ts';
@@ -50,7 +50,7 @@ const rulesByWebhook: Record<WebhookPath, Record<string, RuleEntry>> = {
   validate: {
     '/Namespace': { mutationRule: 'NS-DEFAULT-DENY', run: validateNamespace },
     '/Pod': { mutationRule: 'POD-TIER', run: validatePod },
-    'networking.k8s.io/NetworkPolicy': { mutationRule: 'NP-GUARD', run: guardNetworkPolicy },
+    'networking.k8s.io/NetworkPolicy': { mutationRule: 'NP-GUARD', run: validateNetworkPolicy },
   },
 };
 

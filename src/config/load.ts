@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { Ajv, type ErrorObject } from 'ajv';
 import { parse as parseYaml } from 'yaml';
 import { configSchema } from './schema.ts';
+import { ceilingProblems } from './ceiling-checks.ts';
 import type { Config, Profile, TierIngress } from './types.ts';
 
 /** Raised when a config file cannot be used; `problems` names every bad path and why. */
@@ -128,5 +129,5 @@ function crossFieldProblems(config: Config): string[] {
       policyNames.set(policyName, i);
     });
   }
-  return problems;
+  return [...problems, ...ceilingProblems(config)];
 }

@@ -17,6 +17,59 @@ const tierPeer = {
   properties: { tier: labelValue, namespace: dnsLabel },
 } as const;
 
+const protocol = { enum: ['TCP', 'UDP', 'SCTP'], default: 'TCP' } as const;
+
+// docs/ceiling.md: pods (of a tier, with labels) in a namespace or every namespace (`*`), or a CIDR.
+const ceilingPeer = {
+  type: 'object',
+  additionalProperties: false,
+  properties: {
+    tier: labelValue,
+    namespace: { anyOf: [dnsLabel, { const: '*' }] },
+    podLabels: { type: 'object', propertyNames: labelKey, additionalProperties: labelValue },
+    cidr: { type: 'string', minLength: 1 },
+  },
+} as const;
+
+const ceilingPort = {
+  type: 'object',
+  additionalProperties: false,
+  properties: { protocol, port, endPort: port },
+} as const;
+
+function ceilingGrant(peers: 'from' | 'to') {
+  return {
+    type: 'object',
+    additionalProperties: false,
+    required: [peers, 'ports'],
+    properties: {
+      tiers: { type: 'array', items: labelValue, minItems: 1, uniqueItems: true },
+      [peers]: { type: 'array', items: ceilingPeer, minItems: 1 },
+      ports: { type: 'array', items: ceilingPort, minItems: 1 },
+    },
+  } as const;
+}
+
+const profileCeiling = {
+  type: 'object',
+  additionalProperties: false,
+  properties: {
+    ingress: { type: 'array', items: ceilingGrant('from'), default: [] },
+    egress: { type: 'array', items: ceilingGrant('to'), default: [] },
+  },
+} as const;
+
+const tierEntitlement = {
+  type: 'object',
+  additionalProperties: false,
+  minProperties: 1,
+  properties: {
+    serviceAccounts: { type: 'array', items: dnsLabel, minItems: 1 },
+    namespaces: { type: 'array', items: dnsLabel, minItems: 1 },
+    images: { type: 'array', items: { type: 'string', minLength: 1 }, minItems: 1 },
+  },
+} as const;
+
 const profile = {
   type: 'object',
   additionalProperties: false,
@@ -34,11 +87,12 @@ const profile = {
           tier: labelValue,
           policyName: dnsLabel,
           port,
-          protocol: { enum: ['TCP', 'UDP', 'SCTP'], default: 'TCP' },
+          protocol,
           from: { anyOf: [{ const: 'anywhere' }, { type: 'array', items: tierPeer, minItems: 1 }] },
         },
       },
     },
+    ceiling: profileCeiling,
   },
 } as const;
 
@@ -102,6 +156,11 @@ export const configSchema = {
           },
         },
       },
+    },
+    tierEntitlements: {
+      type: 'object',
+      propertyNames: labelValue,
+      additionalProperties: { type: 'array', items: tierEntitlement, minItems: 1 },
     },
     defaultTier: labelValue,
     defaultProfile: { ...dnsLabel, default: 'seed' },

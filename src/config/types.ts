@@ -23,6 +23,48 @@ export interface Profile {
   readonly allowDns: boolean;
   readonly allowClusterEgress: boolean;
   readonly tiers: readonly TierIngress[];
+  /** What admins allow beyond the profile's own rules (docs/ceiling.md); absent: nothing. */
+  readonly ceiling?: ProfileCeiling;
+}
+
+/**
+ * A source or destination an admin adds to a profile's ceiling: pods (optionally of one tier,
+ * with some labels) in a namespace, or addresses in a CIDR.
+ */
+export interface CeilingPeer {
+  readonly tier?: string;
+  /** A namespace name, or `*` for every namespace; absent: the governed namespace itself. */
+  readonly namespace?: string;
+  readonly podLabels?: Readonly<Record<string, string>>;
+  readonly cidr?: string;
+}
+
+export interface CeilingPort {
+  readonly protocol?: 'TCP' | 'UDP' | 'SCTP';
+  /** Absent: every port of the protocol. */
+  readonly port?: number;
+  readonly endPort?: number;
+}
+
+/** Extra connectivity for pods of `tiers` (absent: every pod of the namespace, whatever its tier). */
+export interface CeilingGrantConfig {
+  readonly tiers?: readonly string[];
+  readonly from?: readonly CeilingPeer[];
+  readonly to?: readonly CeilingPeer[];
+  readonly ports: readonly CeilingPort[];
+}
+
+export interface ProfileCeiling {
+  readonly ingress: readonly CeilingGrantConfig[];
+  readonly egress: readonly CeilingGrantConfig[];
+}
+
+/** Who may carry a tier: every given field must match; any entry of the tier entitles. */
+export interface TierEntitlement {
+  readonly serviceAccounts?: readonly string[];
+  readonly namespaces?: readonly string[];
+  /** Globs; every container's image must match one. */
+  readonly images?: readonly string[];
 }
 
 export interface TierRuleMatch {
@@ -50,6 +92,8 @@ export interface Config {
   readonly adminGroups: readonly string[];
   readonly tierLabel: { readonly key: string; readonly values: readonly string[] };
   readonly tierRules: readonly TierRule[];
+  /** Tiers listed here may be carried only by the pods an entry matches; other tiers (and all, when absent) are open. */
+  readonly tierEntitlements?: Readonly<Record<string, readonly TierEntitlement[]>>;
   readonly defaultTier?: string;
   readonly defaultProfile: string;
   readonly profiles: Readonly<Record<string, Profile>>;

@@ -17,4 +17,4 @@ export const annotations = {
   tierSource: 'netpol-hygiene.io/tier-source',
 } as const;
 
-export type RuleId = 'NS-DEFAULT-DENY' | 'NS-LABELS' | 'POD-TIER' | 'POD-PROTECTED' | 'NP-GUARD';
+export type RuleId = 'NS-DEFAULT-DENY' | 'NS-LABELS' | 'POD-TIER' | 'POD-PROTECTED' | 'NP-GUARD' | 'NP-CEILING';

@@ -1,0 +1,87 @@
+import type { Cidr } from '../reachability/cidr.ts';
+import type { Selector } from '../reachability/label-selector.ts';
+import type { Direction, Policy, Rule } from '../reachability/policy.ts';
+import { implies, satisfiable } from '../reachability/symbolic.ts';
+import { type Ceiling, type Grant, grantsFor } from './model.ts';
+import { anywherePieces, type Piece, peerPieces, pieceWithinCidr } from './pieces.ts';
+import { describePortRules, noPorts, type PortSet, portRuleSet, portRulesSet, portsWithin, unionPorts } from './ports.ts';
+
+/** A connection a policy's rule would allow beyond the ceiling: the first one found for that rule. */
+export interface Widening {
+  readonly direction: Direction;
+  readonly rule: number;
+  /** The tier of the governed pods it concerns; undefined: pods without one of the configured tiers. */
+  readonly tier: string | undefined;
+  /** Whether the policy's podSelector may select pods of more than one tier. */
+  readonly manyTiers: boolean;
+  /** The other end, in the namespace's terms (`any pod in any namespace`). */
+  readonly peer: string;
+  /** The rule's ports beyond the ceiling, as written. */
+  readonly ports: string;
+  /** What the ceiling allows with that peer; empty when it allows that peer nothing. */
+  readonly allowed: PortSet;
+  /** The ceiling's grants for those pods in that direction. */
+  readonly grants: readonly Grant[];
+}
+
+/**
+ * Every rule of the policy that would allow more than the ceiling, judged for every pod its
+ * selectors could ever match: the governed pods through each tier their podSelector admits
+ * (POD-TIER makes every pod carry one), the peers split into pieces the grants can decide.
+ * Only the directions the policy isolates are judged: rules of another direction are inert.
+ */
+export function widenings(policy: Policy, ceiling: Ceiling): Widening[] {
+  const tiers = subjectTiers(policy.podSelector, ceiling);
+  const found: Widening[] = [];
+  for (const direction of ['ingress', 'egress'] as const) {
+    if (!policy.isolates[direction]) continue;
+    for (const rule of policy.rules[direction]) {
+      const widening = firstWidening(rule, direction, tiers, policy.namespace, ceiling);
+      if (widening !== undefined) found.push(widening);
+    }
+  }
+  return found;
+}
+
+/**
+ * The tiers pods selected by `podSelector` may carry. A pod whose tier label is missing or not
+ * one of the configured values (admitted in warn or audit mode, or before the webhook) gets
+ * only what the ceiling grants every pod: it is `undefined` here.
+ */
+function subjectTiers(podSelector: Selector, ceiling: Ceiling): (string | undefined)[] {
+  const tierIs = (tier: string): Selector => ({ requirements: [{ key: ceiling.tierKey, operator: 'In', values: [tier] }] });
+  const known = ceiling.tiers.filter((tier) => satisfiable(podSelector, tierIs(tier)));
+  const unknown: Selector = { requirements: [{ key: ceiling.tierKey, operator: 'NotIn', values: ceiling.tiers }] };
+  return satisfiable(podSelector, unknown) ? [...known, undefined] : known;
+}
+
+function firstWidening(rule: Rule, direction: Direction, tiers: readonly (string | undefined)[], namespace: string, ceiling: Ceiling): Widening | undefined {
+  for (const tier of tiers) {
+    const grants = grantsFor(ceiling, direction, tier);
+    const cuts = grants.flatMap((grant) => (grant.peer.kind === 'addresses' ? [grant.peer.cidr] : []));
+    for (const piece of rulePieces(rule, namespace, ceiling.tierKey, cuts)) {
+      const allowed = allowedPorts(piece, grants);
+      if (portsWithin(portRulesSet(rule.ports), allowed)) continue;
+      const beyond = rule.ports.filter((port) => !portsWithin(portRuleSet(port), allowed));
+      return { direction, rule: rule.index, tier, manyTiers: tiers.length > 1, peer: piece.text, ports: describePortRules(beyond), allowed, grants };
+    }
+  }
+  return undefined;
+}
+
+function rulePieces(rule: Rule, namespace: string, tierKey: string, cuts: readonly Cidr[]): Piece[] {
+  if (rule.peers.length === 0) return anywherePieces(cuts);
+  return rule.peers.flatMap((peer) => peerPieces(peer, namespace, tierKey, cuts));
+}
+
+/** The ports the ceiling allows with every pod or address of the piece: the union over the grants that hold all of it. */
+function allowedPorts(piece: Piece, grants: readonly Grant[]): PortSet {
+  return grants.filter((grant) => holds(grant, piece)).reduce((ports, grant) => unionPorts(ports, grant.ports), noPorts);
+}
+
+function holds({ peer }: Grant, piece: Piece): boolean {
+  if (peer.kind === 'anywhere') return true;
+  if (peer.kind === 'addresses') return piece.kind === 'addresses' && pieceWithinCidr(piece, peer.cidr);
+  if (piece.kind !== 'pods') return false;
+  return (peer.namespace === undefined || peer.namespace === piece.namespaceName) && implies(piece.pods, peer.pods);
+}
