@@ -107,6 +107,9 @@ export class KubeApi {
       }
       opened();
       const lines = createInterface({ input: response, crlfDelay: Infinity });
+      // readline re-emits the response's errors (a connection reset mid-watch, or our own
+      // stop()) on the interface: without a listener that is an uncaught exception.
+      lines.on('error', (error) => finish(error));
       lines.on('line', (line) => {
         if (line.trim() === '') return;
         try {
