@@ -4,6 +4,7 @@ import { profileFor } from './baseline.ts';
 import { defaultDenyCoverage, missingDirections } from './default-deny.ts';
 import { type TierInference, inferTier } from './tier-inference.ts';
 import { subresourceLabelViolations } from './subresource-labels.ts';
+import { entitlementDecision, entitlementProblem } from './tier-entitlement.ts';
 import { annotations } from './vocabulary.ts';
 
 /** Pod CREATE (mutating), POD-TIER: inject the inferred tier label and record its source. */
@@ -36,7 +37,7 @@ export function validatePod(request: AdmissionRequest, context: RuleContext): De
   if (request.operation !== 'CREATE' || !pod) return noViolations;
   const namespace = request.namespace ?? '';
   const violations: Violation[] = [];
-  const tierProblem = tierViolation(pod, request, context);
+  const tierProblem = tierViolation(pod, request, context) ?? entitlementProblem(pod, request, context.config);
   if (tierProblem !== undefined) violations.push({ rule: 'POD-TIER', message: tierProblem });
   const missing = missingDirections(defaultDenyCoverage(context.cluster.networkPolicies(namespace)));
   if (missing.length === 0) return { violations, reasons: [] };
@@ -71,7 +72,8 @@ function validateTierChange(pod: KubeObject, request: AdmissionRequest, context:
   const { key, values } = context.config.tierLabel;
   const before = request.oldObject?.metadata?.labels?.[key];
   const after = pod.metadata?.labels?.[key];
-  if (after === before || (after !== undefined && values.includes(after))) return noViolations;
+  if (after === before) return noViolations;
+  if (after !== undefined && values.includes(after)) return entitlementDecision(pod, request, context.config);
   const subject = `${describeObject('pod', pod, request)} in namespace "${request.namespace ?? ''}"`;
   const message =
     after === undefined
