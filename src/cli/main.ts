@@ -9,7 +9,7 @@ Usage:
                         [--max-body-bytes N] [--max-in-flight-requests N] [--max-in-flight-bytes N]
                         [--shutdown-delay-seconds 5]
   netpol-hygiene certs  --out-dir DIR [--dns NAME]... [--ip IP]... [--days N]
-  netpol-hygiene render --namespace NS [--config FILE] [--profile NAME]
+  netpol-hygiene render --namespace NS [--config FILE] [--profile NAME] [--ceiling]
   netpol-hygiene report [FILE|-]... [-o text|json|html] [--since TIME] [--until TIME]
                         [--namespace NS]... [--rule ID]... [--user NAME]...
   netpol-hygiene reachability (-f PATH... | --kubeconfig FILE) [--port 80] [--protocol TCP|UDP|SCTP]
