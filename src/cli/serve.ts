@@ -15,6 +15,9 @@ import type { Config } from '../config/types.ts';
 import { readFileSync } from 'node:fs';
 import { defaultTransportLimits } from '../http/limits.ts';
 import { type RunningServer, startServer } from '../http/server.ts';
+import { createMetrics } from '../metrics/metrics.ts';
+import { observedAudit } from '../metrics/observed-audit.ts';
+import type { StateSources } from '../metrics/state-gauges.ts';
 import { ClusterStateUnavailableError } from '../policy/decision.ts';
 
 /**
@@ -53,7 +56,8 @@ export async function runServe(args: string[]): Promise<number> {
     process.stderr.write('netpol-hygiene serve: --tls-cert and --tls-key are required (the API server calls webhooks over HTTPS only)\n');
     return 2;
   }
-  const audit = createAuditSink(config.audit.file);
+  const metrics = createMetrics();
+  const audit = observedAudit(createAuditSink(config.audit.file), metrics);
   const cluster = connect(values.kubeconfig, config, log, audit);
   const admission: AdmissionDeps = { context: { config, cluster: cluster.state }, audit, baseline: cluster.applier };
   const shutdown = { draining: false, delayMs: Number(values['shutdown-delay-seconds']) * 1000 };
@@ -63,6 +67,7 @@ export async function runServe(args: string[]): Promise<number> {
       admission,
       readiness,
       logger: log,
+      metrics,
       limits: {
         maxBodyBytes: Number(values['max-body-bytes']),
         maxInFlightRequests: Number(values['max-in-flight-requests']),
@@ -78,6 +83,7 @@ export async function runServe(args: string[]): Promise<number> {
     },
     log,
   );
+  metrics.attach({ auditStats: () => audit.stats(), inFlight: () => server.inFlight(), certificateNotAfter: () => server.certificateNotAfter(), ...cluster.metrics });
   cluster.start();
   handleSignals(server, cluster, audit, log, shutdown);
   // Nothing is lost if a promise somewhere is left unhandled: log it and keep serving.
@@ -88,6 +94,8 @@ export async function runServe(args: string[]): Promise<number> {
 interface ClusterSide {
   readonly state: ClusterCache | UnreachableCluster;
   readonly applier?: BaselineApplier;
+  /** What /metrics reads from the caches, the Lease and the reconciler. */
+  readonly metrics: StateSources;
   start(): void;
   stop(): Promise<void>;
 }
@@ -115,7 +123,7 @@ function connect(kubeconfig: string | undefined, config: Config, log: pino.Logge
   } catch (error) {
     const reason = `no cluster access: ${(error as Error).message}`;
     log.error(reason);
-    return { state: new UnreachableCluster(reason), start() {}, async stop() {} };
+    return { state: new UnreachableCluster(reason), metrics: {}, start() {}, async stop() {} };
   }
   const cache = new ClusterCache(api, log);
   const applier = new BaselineApplier({ api, config, cluster: cache, log, audit });
@@ -136,6 +144,7 @@ function connect(kubeconfig: string | undefined, config: Config, log: pino.Logge
   return {
     state: cache,
     applier,
+    metrics: { caches: () => cache.states(), leader: () => elector.leading, reconciler: () => reconciler.status() },
     start() {
       cache.start();
       elector.start();

@@ -59,6 +59,14 @@ export class ClusterCache implements ClusterState, Readiness {
     return undefined;
   }
 
+  /** Sync state and when each cache lost the API server, for /metrics. */
+  states(): { resource: string; synced: boolean; brokenSince: number | undefined }[] {
+    return [
+      { resource: 'namespaces', synced: this.namespaces.synced, brokenSince: this.namespaces.brokenSince },
+      { resource: 'networkpolicies', synced: this.policies.synced, brokenSince: this.policies.brokenSince },
+    ];
+  }
+
   private assertAvailable(): void {
     const reason = this.notReadyReason();
     if (reason !== undefined) throw new ClusterStateUnavailableError(reason);

@@ -45,6 +45,7 @@ export class Reconciler {
   private draining = false;
   private resyncTimer: NodeJS.Timeout | undefined;
   private backfillDone = false;
+  private lastFullResync: Date | undefined;
 
   constructor(deps: ReconcilerDeps) {
     this.deps = deps;
@@ -57,6 +58,11 @@ export class Reconciler {
     this.backfillDone = false;
     void this.backfill();
     this.resyncTimer = setInterval(() => this.enqueueAll('periodic resync'), this.deps.config.reconcile.resyncSeconds * 1000);
+  }
+
+  /** For /metrics: what waits, what keeps failing, and when everything was last queued for a check. */
+  status(): { queueDepth: number; failingNamespaces: number; lastFullResync: Date | undefined } {
+    return { queueDepth: this.pending.size, failingNamespaces: this.failures.size, lastFullResync: this.lastFullResync };
   }
 
   stop(): void {
@@ -81,6 +87,7 @@ export class Reconciler {
       }
     }
     this.backfillDone = true;
+    this.lastFullResync = new Date();
     const message = `start-up backfill: applied the baseline to ${repaired.length} existing namespace(s)${repaired.length > 0 ? `: ${repaired.join(', ')}` : ''}`;
     this.deps.audit.write({ event: 'repair', namespace: '*', action: 'backfill', policies: [], trigger: 'start-up', message });
     this.deps.log.info({ repaired: repaired.length }, message);
@@ -107,6 +114,7 @@ export class Reconciler {
   }
 
   private enqueueAll(trigger: string): void {
+    if (this.running) this.lastFullResync = new Date();
     for (const namespace of this.governed()) this.enqueue(namespace.name, trigger);
   }
 
@@ -133,7 +141,11 @@ export class Reconciler {
 
   private async reconcile(namespace: string, trigger: string): Promise<void> {
     const view = this.deps.cache.namespaces.get('', namespace);
-    if (view === undefined || view.terminating) return;
+    if (view === undefined || view.terminating) {
+      // Gone: nothing left to converge, and no longer failing.
+      this.failures.delete(namespace);
+      return;
+    }
     try {
       // Inside the try: with the API server gone for long, reading the cache throws too.
       if (!this.deps.converger.needsRepair(namespace)) return;

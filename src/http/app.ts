@@ -17,6 +17,12 @@ export interface Readiness {
   notReadyReason(): string | undefined;
 }
 
+/** Counts transport rejections and answers GET /metrics (src/metrics/ in production). */
+export interface AppMetrics {
+  rejected(reason: string): void;
+  exposition(): Promise<{ readonly contentType: string; readonly body: string }>;
+}
+
 export interface AppDeps {
   readonly admission: AdmissionDeps;
   readonly readiness: Readiness;
@@ -27,6 +33,8 @@ export interface AppDeps {
    */
   readonly https?: { readonly cert: string; readonly key: string; readonly clientCa?: string };
   readonly limits?: Partial<TransportLimits>;
+  /** Absent: no GET /metrics, nothing counted. */
+  readonly metrics?: AppMetrics;
 }
 
 export const admissionPaths: readonly WebhookPath[] = ['mutate', 'validate'];
@@ -37,7 +45,11 @@ export function buildApp(deps: AppDeps): FastifyInstance & { inFlight(): InFligh
   const log = deps.logger;
   const app = Fastify(serverOptions(deps, limits)) as unknown as FastifyInstance;
   app.server.maxConnections = limits.maxConnections;
-  logRejectedConnections(app, log);
+  logRejectedConnections(app, log, deps.metrics);
+  const reject = (request: FastifyRequest, reply: FastifyReply, rejection: TransportRejection, cause?: string): void => {
+    deps.metrics?.rejected(rejection.body.error);
+    answerRejection(request, reply, rejection, cause);
+  };
   app.removeAllContentTypeParsers();
   // AdmissionReviews are JSON only; the shape guard runs on the raw bytes before a tree is built.
   app.addContentTypeParser('application/json', { parseAs: 'buffer', bodyLimit: limits.maxBodyBytes }, (_request, body, done) => {
@@ -61,7 +73,7 @@ export function buildApp(deps: AppDeps): FastifyInstance & { inFlight(): InFligh
     }
     done();
   });
-  const inFlight = registerInFlightGate(app, limits);
+  const inFlight = registerInFlightGate(app, limits, deps.metrics);
 
   for (const webhook of admissionPaths) {
     app.post(`/${webhook}`, { schema: { body: admissionReviewSchema } }, async (request) => {
@@ -75,6 +87,13 @@ export function buildApp(deps: AppDeps): FastifyInstance & { inFlight(): InFligh
     if (reason === undefined) return { status: 'ready' };
     return reply.code(503).send({ status: 'not ready', reason });
   });
+  const metrics = deps.metrics;
+  if (metrics !== undefined) {
+    app.get('/metrics', async (_request, reply) => {
+      const { contentType, body } = await metrics.exposition();
+      return reply.type(contentType).send(body);
+    });
+  }
   return Object.assign(app, { inFlight });
 }
 
@@ -111,6 +130,7 @@ function serverOptions(deps: AppDeps, limits: TransportLimits): FastifyServerOpt
     clientErrorHandler(this: FastifyInstance, error: Error & { code?: string }, socket: Socket) {
       const rejection = clientErrorRejection(error.code);
       if (rejection === undefined || socket.destroyed) return;
+      deps.metrics?.rejected(rejection.body.error);
       this.log.warn({ status: rejection.status, code: error.code, remote: socket.remoteAddress }, `rejected request: ${rejection.body.error}`);
       if (socket.writable) socket.end(rawHttpResponse(rejection, STATUS_CODES[rejection.status] ?? 'Error'));
       socket.destroySoon();
@@ -126,17 +146,19 @@ function serverOptions(deps: AppDeps, limits: TransportLimits): FastifyServerOpt
   return options;
 }
 
-function reject(request: FastifyRequest, reply: FastifyReply, { status, body }: TransportRejection, cause?: string): void {
+function answerRejection(request: FastifyRequest, reply: FastifyReply, { status, body }: TransportRejection, cause?: string): void {
   request.log.warn({ status, method: request.method, url: request.url.slice(0, 200), remote: request.ip, cause }, `rejected request: ${body.error}`);
   void reply.code(status).send(body);
 }
 
 /** Connections refused before any HTTP: failed TLS handshakes and connections over the limit. */
-function logRejectedConnections(app: FastifyInstance, log: Logger): void {
+function logRejectedConnections(app: FastifyInstance, log: Logger, metrics?: Pick<AppMetrics, 'rejected'>): void {
   app.server.on('tlsClientError', (error: Error & { code?: string }, socket: TLSSocket) => {
+    metrics?.rejected('TLSHandshakeFailed');
     log.warn({ code: error.code, remote: socket.remoteAddress, cause: error.message }, 'rejected connection: TLS handshake failed');
   });
   app.server.on('drop', (data?: { remoteAddress?: string }) => {
+    metrics?.rejected('TooManyConnections');
     log.warn({ remote: data?.remoteAddress, maxConnections: app.server.maxConnections }, 'rejected connection: too many open connections');
   });
 }

@@ -15,7 +15,7 @@ export interface InFlight {
  * costs a header parse per request and never the heap its bodies would need. Each request's
  * share is released when its response closes, whether it finished or the peer went away.
  */
-export function registerInFlightGate(app: FastifyInstance, limits: GateLimits): () => InFlight {
+export function registerInFlightGate(app: FastifyInstance, limits: GateLimits, metrics?: { rejected(reason: string): void }): () => InFlight {
   let requests = 0;
   let bytes = 0;
   app.addHook('onRequest', (request: FastifyRequest, reply: FastifyReply, done: (error?: Error) => void) => {
@@ -26,6 +26,7 @@ export function registerInFlightGate(app: FastifyInstance, limits: GateLimits): 
       : undefined;
     if (reason !== undefined) {
       const { status, body } = overloaded(reason);
+      metrics?.rejected(body.error);
       request.log.warn({ status, url: request.url.slice(0, 200), inFlight: { requests, bytes }, cost }, `rejected request: ${body.error}`);
       void reply.code(status).header('retry-after', '1').header('connection', 'close').send(body);
       return;

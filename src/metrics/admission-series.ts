@@ -1,0 +1,69 @@
+import { Counter, Histogram, type Registry } from 'prom-client';
+import type { AdmissionAuditRecord, RepairAuditRecord } from '../audit/audit-log.ts';
+import { admissionLabels, repairReason } from './labels.ts';
+
+/** 0.25 ms (a cache-only decision) to 5 s (the webhooks' timeoutSeconds). */
+export const latencyBucketsSeconds: readonly number[] = [0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5];
+
+const admissionLabelNames = ['webhook', 'kind', 'operation', 'decision', 'rule', 'mode'] as const;
+type AdmissionLabelName = (typeof admissionLabelNames)[number];
+
+/**
+ * The per-request series. On the hot path: one label-set key per record and a Map lookup;
+ * each distinct series' child is bound once, so prom-client's label validation and hashing
+ * run per series, not per request.
+ */
+export class AdmissionSeries {
+  private readonly requests: Counter<AdmissionLabelName>;
+  private readonly duration: Histogram<'webhook' | 'kind'>;
+  private readonly repairs: Counter<'reason'>;
+  private readonly requestChildren = new Map<string, Counter.Internal>();
+  private readonly durationChildren = new Map<string, Histogram.Internal<'webhook' | 'kind'>>();
+
+  constructor(registry: Registry) {
+    const registers = [registry];
+    this.requests = new Counter({
+      name: 'netpol_hygiene_admission_requests_total',
+      help: 'Admission decisions, one per AdmissionReview answered (rule: the rules behind it, comma-joined, or none).',
+      labelNames: admissionLabelNames,
+      registers,
+    });
+    this.duration = new Histogram({
+      name: 'netpol_hygiene_admission_duration_seconds',
+      help: 'Time from receiving a decoded AdmissionReview to its answer, self-heal included.',
+      labelNames: ['webhook', 'kind'],
+      buckets: [...latencyBucketsSeconds],
+      registers,
+    });
+    this.repairs = new Counter({
+      name: 'netpol_hygiene_repairs_total',
+      help: 'Baseline repairs applied (missing, edited or obsolete managed policies), by what triggered them.',
+      labelNames: ['reason'],
+      registers,
+    });
+  }
+
+  admission(record: AdmissionAuditRecord): void {
+    const labels = admissionLabels(record);
+    const key = `${labels.webhook}|${labels.kind}|${labels.operation}|${labels.decision}|${labels.rule}|${labels.mode}`;
+    let counter = this.requestChildren.get(key);
+    if (counter === undefined) {
+      counter = this.requests.labels(labels);
+      this.requestChildren.set(key, counter);
+    }
+    counter.inc();
+    const durationKey = `${labels.webhook}|${labels.kind}`;
+    let histogram = this.durationChildren.get(durationKey);
+    if (histogram === undefined) {
+      histogram = this.duration.labels({ webhook: labels.webhook, kind: labels.kind });
+      this.durationChildren.set(durationKey, histogram);
+    }
+    histogram.observe(record.latencyMs / 1000);
+  }
+
+  /** The start-up backfill's summary record (namespace `*`) repeats repairs already counted per namespace: skipped. */
+  repair(record: RepairAuditRecord): void {
+    if (record.action !== 'apply-baseline') return;
+    this.repairs.inc({ reason: repairReason(record.trigger) });
+  }
+}
