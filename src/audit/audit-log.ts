@@ -1,4 +1,3 @@
-import { pino, type Logger } from 'pino';
 import type { Operation as PatchOperation } from 'fast-json-patch';
 import type { Mode } from '../config/types.ts';
 import type { RuleId } from '../policy/vocabulary.ts';
@@ -78,11 +77,10 @@ export function createAuditSink(file?: string, options: AuditLogOptions = {}): A
   const writers = [stdout, ...files];
   const flushFiles = (): void => files.forEach((writer) => writer.flushSync());
   process.on('exit', flushFiles);
-  const stream = { write: (line: string): void => writers.forEach((writer) => writer.write(line)) };
-  const logger: Logger = pino({ base: { audit: true }, messageKey: 'summary' }, stream);
   return {
     write(record) {
-      logger.info(record);
+      const line = auditLine(record);
+      for (const writer of writers) writer.write(line);
     },
     flush: () => writers.forEach((writer) => writer.flushSync()),
     stats: () => writers.map((writer, i) => ({ sink: i === 0 ? 'stdout' : (file ?? ''), ...writer.stats() })),
@@ -92,4 +90,13 @@ export function createAuditSink(file?: string, options: AuditLogOptions = {}): A
       files.forEach((writer) => writer.close());
     },
   };
+}
+
+/**
+ * The line pino writes for `info(record)` with `base: { audit: true }`, which is what log
+ * pipelines parse; built with one JSON.stringify instead of pino's walk over every key
+ * (about half the cost per record). Every record has at least `event`, so the object is never empty.
+ */
+export function auditLine(record: AuditRecord, time: number = Date.now()): string {
+  return `{"level":30,"time":${time},"audit":true,${JSON.stringify(record).slice(1)}\n`;
 }

@@ -9,6 +9,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Readable } from 'node:stream';
 import t, { type Test } from 'tap';
+import { pino } from 'pino';
+import { type AuditRecord, auditLine } from '../../src/audit/audit-log.ts';
 import type { ChildCommand, ChildReport } from './audit-child.ts';
 
 const childScript = new URL('./audit-child.ts', import.meta.url).pathname;
@@ -188,4 +190,21 @@ t.test('operational log lines share the stdout writer: behind a stalled pipe, ev
   const lines = ended.stdout.split('\n').slice(0, -1).map((line) => JSON.parse(line) as { audit?: boolean; namespace?: string; after?: string });
   const expectedLines = expected.flatMap((name, i) => (i % 100 === 0 ? [name, `after ${name}`] : [name]));
   t.same(lines.map((line) => (line.audit === true ? line.namespace : `after ${line.after}`)), expectedLines);
+});
+
+t.test('an audit line is byte for byte what pino wrote for the record, so log pipelines parse it as before', (t) => {
+  const records: AuditRecord[] = [
+    {
+      event: 'admission', webhook: 'mutate', uid: '0df28fbd-5f5f-11e8-bc74-36e6bb280816', operation: 'CREATE', kind: 'Pod', namespace: 'products-prod', name: 'web-7f9c8d6b5-*',
+      user: 'system:serviceaccount:kube-system:replicaset-controller', groups: ['system:serviceaccounts', 'system:authenticated'], dryRun: false, mode: 'enforce', decision: 'patched', code: 200,
+      rules: ['POD-TIER'], patch: [{ op: 'add', path: '/metadata/labels/tier', value: 'ui' }], latencyMs: 0.123,
+    },
+    { event: 'repair', namespace: 'team "a"\n', action: 'created', policies: ['default-deny'], trigger: 'reconcile', message: 'naïve ✓ \u0001' },
+  ];
+  for (const record of records) {
+    let written = '';
+    pino({ base: { audit: true }, messageKey: 'summary', timestamp: () => ',"time":1700000000000' }, { write: (line: string) => (written = line) }).info(record);
+    t.equal(auditLine(record, 1700000000000), written, record.event);
+  }
+  t.end();
 });
