@@ -1,9 +1,10 @@
+import type { LabelSelector, NetworkPolicySpec } from '../policy/network-policy.ts';
 import type { Cidr } from '../reachability/cidr.ts';
 import type { Selector } from '../reachability/label-selector.ts';
 import type { Direction, Policy, Rule } from '../reachability/policy.ts';
 import { implies, satisfiable } from '../reachability/symbolic.ts';
 import { type Ceiling, type Grant, grantsFor } from './model.ts';
-import { anywherePieces, type Piece, peerPieces, pieceWithinCidr } from './pieces.ts';
+import { anywherePieces, type Piece, peerPieces, pieceText, pieceWithinCidr } from './pieces.ts';
 import { describePortRules, noPorts, type PortSet, portRuleSet, portRulesSet, portsWithin, unionPorts } from './ports.ts';
 
 /** A connection a policy's rule would allow beyond the ceiling: the first one found for that rule. */
@@ -25,6 +26,35 @@ export interface Widening {
 }
 
 /**
+ * How many pieces one policy may have across its rules and tiers. Judging costs a few
+ * microseconds a piece and the API server admits 3 MB bodies: without a bound, one policy of
+ * tens of thousands of peers would hold the event loop for a second. Real policies have tens.
+ */
+export const maxPieces = 10_000;
+
+export class PolicyTooLargeError extends Error {
+  constructor() {
+    super(`it has more than ${maxPieces} peers, namespaces, tiers and address ranges to judge across its rules`);
+    this.name = 'PolicyTooLargeError';
+  }
+}
+
+/**
+ * Counted on the policy as written, before parsing it (which costs as much as judging): its
+ * peers, except entries and selector values. Over the bound, it is not judged at all.
+ */
+export function tooLargeToJudge(spec: NetworkPolicySpec | undefined): boolean {
+  const rules = [...(spec?.ingress ?? []).map((rule) => rule?.from), ...(spec?.egress ?? []).map((rule) => rule?.to)];
+  let size = 0;
+  for (const peers of rules) for (const peer of peers ?? []) size += 1 + (peer?.ipBlock?.except?.length ?? 0) + selectorValues(peer?.namespaceSelector) + selectorValues(peer?.podSelector);
+  return size > maxPieces;
+}
+
+function selectorValues(selector: LabelSelector | undefined): number {
+  return (selector?.matchExpressions ?? []).reduce((sum, expression) => sum + (expression?.values?.length ?? 0), 0);
+}
+
+/**
  * Every rule of the policy that would allow more than the ceiling, judged for every pod its
  * selectors could ever match: the governed pods through each tier their podSelector admits
  * (POD-TIER makes every pod carry one), the peers split into pieces the grants can decide.
@@ -33,10 +63,11 @@ export interface Widening {
 export function widenings(policy: Policy, ceiling: Ceiling): Widening[] {
   const tiers = subjectTiers(policy.podSelector, ceiling);
   const found: Widening[] = [];
+  const budget = { left: maxPieces };
   for (const direction of ['ingress', 'egress'] as const) {
     if (!policy.isolates[direction]) continue;
     for (const rule of policy.rules[direction]) {
-      const widening = firstWidening(rule, direction, tiers, policy.namespace, ceiling);
+      const widening = firstWidening(rule, direction, { tiers, namespace: policy.namespace, budget }, ceiling);
       if (widening !== undefined) found.push(widening);
     }
   }
@@ -55,28 +86,46 @@ function subjectTiers(podSelector: Selector, ceiling: Ceiling): (string | undefi
   return satisfiable(podSelector, unknown) ? [...known, undefined] : known;
 }
 
-function firstWidening(rule: Rule, direction: Direction, tiers: readonly (string | undefined)[], namespace: string, ceiling: Ceiling): Widening | undefined {
+interface Judging {
+  readonly tiers: readonly (string | undefined)[];
+  readonly namespace: string;
+  readonly budget: { left: number };
+}
+
+function firstWidening(rule: Rule, direction: Direction, { tiers, namespace, budget }: Judging, ceiling: Ceiling): Widening | undefined {
   for (const tier of tiers) {
     const grants = grantsFor(ceiling, direction, tier);
     const cuts = grants.flatMap((grant) => (grant.peer.kind === 'addresses' ? [grant.peer.cidr] : []));
-    for (const piece of rulePieces(rule, namespace, ceiling.tierKey, cuts)) {
+    const wanted = portRulesSet(rule.ports);
+    for (const piece of rulePieces(rule, { namespace, budget }, ceiling.tierKey, cuts)) {
       const allowed = allowedPorts(piece, grants);
-      if (portsWithin(portRulesSet(rule.ports), allowed)) continue;
+      if (portsWithin(wanted, allowed)) continue;
       const beyond = rule.ports.filter((port) => !portsWithin(portRuleSet(port), allowed));
-      return { direction, rule: rule.index, tier, manyTiers: tiers.length > 1, peer: piece.text, ports: describePortRules(beyond), allowed, grants };
+      return { direction, rule: rule.index, tier, manyTiers: tiers.length > 1, peer: pieceText(piece), ports: describePortRules(beyond), allowed, grants };
     }
   }
   return undefined;
 }
 
-function rulePieces(rule: Rule, namespace: string, tierKey: string, cuts: readonly Cidr[]): Piece[] {
+/** Charged before the work: a peer and its except entries, then the pieces they make. */
+function rulePieces(rule: Rule, { namespace, budget }: Omit<Judging, 'tiers'>, tierKey: string, cuts: readonly Cidr[]): Piece[] {
+  const charge = (cost: number): void => {
+    budget.left -= cost;
+    if (budget.left < 0) throw new PolicyTooLargeError();
+  };
   if (rule.peers.length === 0) return anywherePieces(cuts);
-  return rule.peers.flatMap((peer) => peerPieces(peer, namespace, tierKey, cuts));
+  return rule.peers.flatMap((peer) => {
+    charge(1 + (peer.kind === 'ipBlock' ? peer.except.length : 0));
+    const pieces = peerPieces(peer, namespace, tierKey, cuts);
+    charge(pieces.length);
+    return pieces;
+  });
 }
 
 /** The ports the ceiling allows with every pod or address of the piece: the union over the grants that hold all of it. */
 function allowedPorts(piece: Piece, grants: readonly Grant[]): PortSet {
-  return grants.filter((grant) => holds(grant, piece)).reduce((ports, grant) => unionPorts(ports, grant.ports), noPorts);
+  const holding = grants.filter((grant) => holds(grant, piece));
+  return holding.length === 1 ? (holding[0] as Grant).ports : holding.reduce((ports, grant) => unionPorts(ports, grant.ports), noPorts);
 }
 
 function holds({ peer }: Grant, piece: Piece): boolean {

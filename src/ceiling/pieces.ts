@@ -3,13 +3,14 @@ import { describeSelector, everything, type Requirement, type Selector, selectsE
 import { namespaceNameLabel } from '../reachability/model.ts';
 import type { IpBlockPeer, Peer, SelectorPeer } from '../reachability/peers.ts';
 import { namespaceNamed } from '../reachability/symbolic-scope.ts';
-import { keyDomains, satisfiable } from '../reachability/symbolic.ts';
+import { type KeyDomain, keyDomains } from '../reachability/symbolic.ts';
 
 /**
  * A part of what one peer of a rule covers, small enough that each grant of a ceiling either
  * holds all of it or none of it: pods of one namespace name (or of namespaces no finite list
  * names) and one tier value (or no single tier), or one run of addresses between the
- * boundaries of the ceiling's CIDRs. `text` names it in the namespace's terms.
+ * boundaries of the ceiling's CIDRs. pieceText names it in the namespace's terms, only when
+ * needed: a policy may have many thousands of pieces.
  */
 export type Piece = PodPiece | AddressPiece;
 
@@ -17,8 +18,9 @@ export interface PodPiece {
   readonly kind: 'pods';
   /** The one namespace it lies in; undefined when the namespace selector admits unboundedly many. */
   readonly namespaceName: string | undefined;
+  /** The peer's namespace selector; undefined for a rule without peers (anywhere). */
+  readonly namespaces: Selector | undefined;
   readonly pods: Selector;
-  readonly text: string;
 }
 
 export interface AddressPiece {
@@ -42,7 +44,7 @@ const everyAddress = [parseCidr('0.0.0.0/0'), parseCidr('::/0')] as Cidr[];
 
 /** A rule without peers admits every pod and every address. */
 export function anywherePieces(cuts: readonly Cidr[]): Piece[] {
-  const pods: PodPiece = { kind: 'pods', namespaceName: undefined, pods: everything, text: 'anywhere' };
+  const pods: PodPiece = { kind: 'pods', namespaceName: undefined, namespaces: undefined, pods: everything };
   return [pods, ...everyAddress.flatMap((cidr) => splitRange(rangeOf(cidr), cuts, 'anywhere'))];
 }
 
@@ -51,23 +53,33 @@ export function peerPieces(peer: Peer, policyNamespace: string, tierKey: string,
 }
 
 function podPieces(peer: SelectorPeer, policyNamespace: string, tierKey: string): PodPiece[] {
-  const namespaces = peer.namespaceSelector ?? namespaceNamed(policyNamespace);
-  if (!satisfiable(namespaces, namespaceFacts) || !satisfiable(peer.podSelector)) return [];
-  const names = finiteValues([namespaces, namespaceFacts], namespaceNameLabel);
-  const tiers = finiteValues([peer.podSelector], tierKey);
+  const pods = keyDomains([peer.podSelector]);
+  if (![...pods.values()].every(isPossible)) return [];
+  const names = peer.namespaceSelector === undefined ? [policyNamespace] : namespaceNames(peer.namespaceSelector);
+  if (names === null) return [];
+  const tiers = finiteValues(pods.get(tierKey));
   const podParts = tiers === undefined ? [peer.podSelector] : tiers.map((tier) => restrict(peer.podSelector, tierKey, tier));
+  const namespaces = peer.namespaceSelector ?? namespaceNamed(policyNamespace);
   const namespaceParts: (string | undefined)[] = names ?? [undefined];
-  return namespaceParts.flatMap((name) =>
-    podParts.map((pods): PodPiece => ({ kind: 'pods', namespaceName: name, pods, text: `${describePods(pods)} in ${name ?? describeNamespaces(namespaces)}` })),
-  );
+  return namespaceParts.flatMap((name) => podParts.map((part): PodPiece => ({ kind: 'pods', namespaceName: name, namespaces, pods: part })));
+}
+
+/** The names a namespace selector admits when finitely many; undefined: unboundedly many; null: none. */
+function namespaceNames(selector: Selector): string[] | undefined | null {
+  const domains = keyDomains([selector, namespaceFacts]);
+  if (![...domains.values()].every(isPossible)) return null;
+  return finiteValues(domains.get(namespaceNameLabel));
+}
+
+function isPossible(domain: KeyDomain): boolean {
+  return domain.absent || !domain.finite || domain.values.size > 0;
 }
 
 /**
- * The values `key` may take when the selectors allow only finitely many and require the key;
- * undefined when the key may be absent or take unboundedly many values.
+ * The values a key may take when only finitely many and the key is required; undefined when
+ * it may be absent or take unboundedly many values.
  */
-function finiteValues(selectors: readonly Selector[], key: string): string[] | undefined {
-  const domain = keyDomains(selectors).get(key);
+function finiteValues(domain: KeyDomain | undefined): string[] | undefined {
   if (domain === undefined || domain.absent || !domain.finite) return undefined;
   return [...domain.values].sort();
 }
@@ -76,6 +88,13 @@ function finiteValues(selectors: readonly Selector[], key: string): string[] | u
 function restrict(selector: Selector, key: string, value: string): Selector {
   const requirement: Requirement = { key, operator: 'In', values: [value] };
   return { requirements: [...selector.requirements.filter((r) => r.key !== key), requirement] };
+}
+
+/** `tier=business pods in products-prod`, `any pod in any namespace`, `addresses in 0.0.0.0/1`, `anywhere`. */
+export function pieceText(piece: Piece): string {
+  if (piece.kind === 'addresses') return piece.text;
+  if (piece.namespaces === undefined) return 'anywhere';
+  return `${describePods(piece.pods)} in ${piece.namespaceName ?? describeNamespaces(piece.namespaces)}`;
 }
 
 export function describePods(pods: Selector): string {
@@ -88,9 +107,7 @@ function describeNamespaces(namespaces: Selector): string {
 
 function addressPieces(peer: IpBlockPeer, cuts: readonly Cidr[]): AddressPiece[] {
   const text = `addresses in ${peer.cidr.text}${peer.except.length === 0 ? '' : ` except ${peer.except.map((c) => c.text).join(', ')}`}`;
-  let ranges: AddressRange[] = [rangeOf(peer.cidr)];
-  for (const except of peer.except) ranges = ranges.flatMap((range) => subtract(range, rangeOf(except)));
-  return ranges.flatMap((range) => splitRange(range, cuts, text));
+  return withoutHoles(rangeOf(peer.cidr), peer.except.map(rangeOf)).flatMap((range) => splitRange(range, cuts, text));
 }
 
 function rangeOf(cidr: Cidr): AddressRange {
@@ -98,11 +115,19 @@ function rangeOf(cidr: Cidr): AddressRange {
   return { family: cidr.family, first: cidr.network, last: cidr.network + (1n << hostBits) - 1n };
 }
 
-function subtract(range: AddressRange, hole: AddressRange): AddressRange[] {
-  if (hole.family !== range.family || hole.last < range.first || hole.first > range.last) return [range];
-  const left = hole.first > range.first ? [{ ...range, last: hole.first - 1n }] : [];
-  const right = hole.last < range.last ? [{ ...range, first: hole.last + 1n }] : [];
-  return [...left, ...right];
+/** The parts of `range` outside every hole, in one sweep over the holes sorted by start. */
+function withoutHoles(range: AddressRange, holes: readonly AddressRange[]): AddressRange[] {
+  const overlapping = holes.filter((hole) => hole.family === range.family && hole.last >= range.first && hole.first <= range.last);
+  overlapping.sort((a, b) => (a.first < b.first ? -1 : a.first > b.first ? 1 : 0));
+  const parts: AddressRange[] = [];
+  let cursor = range.first;
+  for (const hole of overlapping) {
+    if (hole.first > cursor) parts.push({ ...range, first: cursor, last: hole.first - 1n });
+    if (hole.last >= cursor) cursor = hole.last + 1n;
+    if (cursor > range.last) return parts;
+  }
+  parts.push({ ...range, first: cursor });
+  return parts;
 }
 
 /** Cuts the range where a CIDR of the ceiling starts or ends, so each part is inside or outside each one. */

@@ -1,7 +1,7 @@
 import { isDeepStrictEqual } from 'node:util';
 import type { AdmissionRequest, KubeObject } from '../admission/review.ts';
 import { describeWidening } from '../ceiling/describe.ts';
-import { widenings } from '../ceiling/judge.ts';
+import { PolicyTooLargeError, tooLargeToJudge, widenings } from '../ceiling/judge.ts';
 import { ceilingFor } from '../ceiling/model.ts';
 import { InvalidPolicyError } from '../reachability/errors.ts';
 import { parsePolicy, type Policy } from '../reachability/policy.ts';
@@ -35,12 +35,23 @@ export function ceilingMessages(request: AdmissionRequest, { config, cluster }: 
   const admins = `or ask a member of ${config.adminGroups.join(', ')}`;
   let policy: Policy;
   try {
+    if (tooLargeToJudge((object as NetworkPolicy).spec)) throw new PolicyTooLargeError();
     policy = parseAs(object, namespace, request);
   } catch (error) {
+    if (error instanceof PolicyTooLargeError) return [tooLarge(subject, profileName, error, admins)];
     if (!(error instanceof InvalidPolicyError)) throw error;
     return [`${subject} cannot be judged against profile "${profileName}": ${error.message.replace(/^[^:]*: /, '')}; fix the policy, ${admins}`];
   }
-  return widenings(policy, ceiling).map((widening) => `${subject} ${describeWidening(widening, ceiling)}, ${admins}`);
+  try {
+    return widenings(policy, ceiling).map((widening) => `${subject} ${describeWidening(widening, ceiling)}, ${admins}`);
+  } catch (error) {
+    if (!(error instanceof PolicyTooLargeError)) throw error;
+    return [tooLarge(subject, profileName, error, admins)];
+  }
+}
+
+function tooLarge(subject: string, profileName: string, error: PolicyTooLargeError, admins: string): string {
+  return `${subject} cannot be judged against profile "${profileName}": ${error.message}; split it into smaller policies, ${admins}`;
 }
 
 function parseAs(object: KubeObject, namespace: string, request: AdmissionRequest): Policy {

@@ -256,6 +256,7 @@ const allowed: readonly Case[] = [
   { name: 'DNS over UDP only', spec: { podSelector: {}, policyTypes: ['Egress'], egress: [{ to: [{ namespaceSelector: namespaceNamed('kube-system'), podSelector: { matchLabels: { 'k8s-app': 'kube-dns' } } }], ports: [{ port: 53, protocol: 'UDP' }] }] }, refused: [] },
   { name: 'a deny-all of its own', spec: { podSelector: {}, policyTypes: ['Ingress', 'Egress'] }, refused: [] },
   { name: 'policyTypes [Ingress]: its egress section is inert', spec: { podSelector: tier('db'), policyTypes: ['Ingress'], ingress: [], egress: [{}] }, refused: [] },
+  { name: 'an ipBlock whose except entries leave nothing', spec: toDb([{ from: [{ ipBlock: { cidr: '10.0.0.0/8', except: ['10.128.0.0/9', '10.0.0.0/9'] } }] }]), refused: [] },
   { name: 'a podSelector no pod can match', spec: { podSelector: { matchLabels: { tier: 'ui' }, matchExpressions: [{ key: 'tier', operator: 'NotIn', values: ['ui'] }] }, ingress: [{}] }, refused: [] },
   { name: 'a peer no pod can match', spec: toDb([{ from: [{ podSelector: { matchLabels: { tier: 'ui' }, matchExpressions: [{ key: 'tier', operator: 'DoesNotExist' }] } }] }]), refused: [] },
 ];
@@ -277,6 +278,7 @@ const widened = configWith({
 });
 const monitoring = { namespaceSelector: namespaceNamed('monitoring'), podSelector: { matchLabels: { 'app.kubernetes.io/name': 'prometheus' } } };
 const businessEgress = (to: string, port: number): NetworkPolicySpec => ({ podSelector: tier('business'), policyTypes: ['Egress'], egress: [{ to: [{ ipBlock: { cidr: to } }], ports: [{ port }] }] });
+const businessEgress2 = (cidr: string, except: string[]): NetworkPolicySpec => ({ podSelector: tier('business'), policyTypes: ['Egress'], egress: [{ to: [{ ipBlock: { cidr, except } }], ports: [{ port: 443 }] }] });
 const widenedEgress = 'profile "seed-prod" allows egress from tier=business only to k8s-app=kube-dns in kube-system, any pod in any namespace, addresses in 203.0.113.0/24 and 2001:db8::/32';
 
 const configured: readonly Case[] = [
@@ -300,6 +302,13 @@ const configured: readonly Case[] = [
   },
   { name: 'configured: business to a part of its CIDR', config: widened, spec: businessEgress('203.0.113.128/25', 443), refused: [] },
   { name: 'configured: business to its IPv6 CIDR', config: widened, spec: businessEgress('2001:db8:1::/48', 443), refused: [] },
+  { name: 'configured: a larger CIDR whose except entries cut it down to the grant', config: widened, spec: businessEgress2('203.0.112.0/23', ['203.0.112.0/24']), refused: [] },
+  {
+    name: 'configured: except entries that leave a hole outside the grant',
+    config: widened,
+    spec: businessEgress2('203.0.112.0/23', ['203.0.112.0/25']),
+    refused: [`would allow egress from tier=business pods to addresses in 203.0.112.0/23 except 203.0.112.0/25 on port 443; ${widenedEgress}; narrow spec.egress[0].to`],
+  },
   {
     name: 'configured: a CIDR larger than the grant',
     config: widened,
@@ -394,4 +403,16 @@ t.test('NP-GUARD and NP-CEILING together: a developer allow-all that claims the 
   const decision = validateNetworkPolicy(admissionRequest('NetworkPolicy', { object }), context(clusterWith('seed')));
   t.strictSame(decision.violations.map((v) => v.rule), ['NP-GUARD', 'NP-CEILING']);
   t.match(decision.violations[1]?.message, /^NP-CEILING: NetworkPolicy "allow-all" in namespace "products-prod" would allow ingress to tier=ui pods from anywhere on any port;/);
+});
+
+t.test('a policy too large to judge is refused before it is parsed', async (t) => {
+  const peers = Array.from({ length: 10_001 }, (_, i) => ({ podSelector: { matchLabels: { app: `a${i}` } } }));
+  const decision = checkNetworkPolicyCeiling(request({ podSelector: {}, policyTypes: ['Egress'], egress: [{ to: peers }] }, 'huge'), context(clusterWith('seed-prod')));
+  t.strictSame(decision.violations.map((v) => v.message), [
+    refusal('huge', 'cannot be judged against profile "seed-prod": it has more than 10000 peers, namespaces, tiers and address ranges to judge across its rules; split it into smaller policies'),
+  ]);
+  const fewer = checkNetworkPolicyCeiling(request({ podSelector: {}, policyTypes: ['Egress'], egress: [{ to: peers.slice(0, 2000) }] }, 'big'), context(clusterWith('seed-prod')));
+  t.strictSame(fewer.violations.map((v) => v.message), [refusal('big', 'cannot be judged against profile "seed-prod": it has more than 10000 peers, namespaces, tiers and address ranges to judge across its rules; split it into smaller policies')], 'judged per tier: 2,000 peers × 4 kinds of pod');
+  const fits = checkNetworkPolicyCeiling(request({ podSelector: tier('ui'), policyTypes: ['Egress'], egress: [{ to: peers.slice(0, 2000) }] }, 'fits'), context(clusterWith('seed-prod')));
+  t.strictSame(fits.violations, [], '2,000 peers for one tier');
 });
