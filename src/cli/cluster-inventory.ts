@@ -16,8 +16,8 @@ interface ListResponse {
  * Namespaces, pods and NetworkPolicies of the live cluster, read with GET only (list, paged
  * by 500). List items carry no `kind`, so it is set from the collection.
  */
-export async function readCluster(kubeconfig: string | undefined): Promise<SourcedObjects[]> {
-  const api = KubeApi.load(kubeconfig);
+export async function readCluster(kubeconfig: string | undefined, context?: string): Promise<SourcedObjects[]> {
+  const api = KubeApi.load(kubeconfig, context);
   try {
     const sources: SourcedObjects[] = [];
     for (const { path, kind } of collections) sources.push({ source: `${api.connection.server}${path}`, objects: (await listAll(api, path)).map((item) => ({ ...item, kind })) });

@@ -15,7 +15,7 @@ export async function runDiff(args: string[]): Promise<number> {
     const { values } = parseArgs({ args, options: { ...inputOptions, after: { type: 'string', multiple: true } } });
     const output = parseOutput(values.output, ['text', 'json'] as const);
     if (values.after === undefined || values.after.length === 0) throw new UsageError('--after PATH... is required');
-    const before = await loadWorld(values.filename, values.kubeconfig);
+    const before = await loadWorld(values.filename, values.kubeconfig, values.context);
     const after = withPodsOf(worldOf(readManifests(values.after)), before);
     const selected: readonly Protocol[] = values.protocol === undefined ? protocols : [parseProtocol(values.protocol) as Protocol];
     const diffs = selected.map((protocol) => diffConnections(before, after, protocol, values.port === undefined ? portRuns([before, after], protocol) : single(values.port)));

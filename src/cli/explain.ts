@@ -13,7 +13,7 @@ export async function runExplain(args: string[]): Promise<number> {
     const output = parseOutput(values.output, ['text', 'json'] as const);
     if (values.from === undefined || values.to === undefined) throw new UsageError('--from and --to are required (NAMESPACE/POD or an IP address)');
     const traffic = parseTraffic(values.port, values.protocol);
-    const world = await loadWorld(values.filename, values.kubeconfig);
+    const world = await loadWorld(values.filename, values.kubeconfig, values.context);
     const verdict = evaluate(world, resolveEndpoint(world, '--from', values.from), resolveEndpoint(world, '--to', values.to), traffic);
     process.stdout.write(output === 'json' ? `${JSON.stringify(verdict, (_key, value: unknown) => (value === undefined ? null : value))}\n` : describeVerdict(world, verdict));
     return 0;

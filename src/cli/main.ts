@@ -19,7 +19,8 @@ Usage:
   netpol-hygiene diff   -f BEFORE... --after PATH... [--port N] [--protocol P] [-o text|json]
 
 The config file may also be given as NETPOL_HYGIENE_CONFIG; without one the built-in
-defaults (the seed scenario) apply.
+defaults (the seed scenario) apply. Commands that read a kubeconfig take --context NAME and
+accept exec credential plugins and auth-provider (OIDC) users, as kubectl does.
 `;
 
 type Command = (args: string[]) => Promise<number>;

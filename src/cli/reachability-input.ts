@@ -9,6 +9,7 @@ import { ManifestError, readManifests } from './manifests.ts';
 export const inputOptions = {
   filename: { type: 'string', short: 'f', multiple: true },
   kubeconfig: { type: 'string' },
+  context: { type: 'string' },
   port: { type: 'string' },
   protocol: { type: 'string' },
   output: { type: 'string', short: 'o' },
@@ -23,9 +24,9 @@ export class UsageError extends Error {
 }
 
 /** The manifests named by `-f`, or the live cluster (--kubeconfig, $KUBECONFIG, in-cluster) when none are. */
-export async function loadWorld(files: readonly string[] | undefined, kubeconfig: string | undefined): Promise<World> {
+export async function loadWorld(files: readonly string[] | undefined, kubeconfig: string | undefined, context?: string): Promise<World> {
   if (files !== undefined && files.length > 0 && kubeconfig !== undefined) throw new UsageError('give either -f PATH... or --kubeconfig FILE, not both');
-  const sources = files !== undefined && files.length > 0 ? readManifests(files) : await readCluster(kubeconfig);
+  const sources = files !== undefined && files.length > 0 ? readManifests(files) : await readCluster(kubeconfig, context);
   return worldOf(sources);
 }
 

@@ -10,7 +10,7 @@ export async function runReachability(args: string[]): Promise<number> {
     const { values } = parseArgs({ args, options: inputOptions });
     const output = parseOutput(values.output, ['table', 'json'] as const);
     const traffic = parseTraffic(values.port, values.protocol, 80);
-    const matrix = reachabilityMatrix(await loadWorld(values.filename, values.kubeconfig), traffic);
+    const matrix = reachabilityMatrix(await loadWorld(values.filename, values.kubeconfig, values.context), traffic);
     if (output === 'json') await writeChunks(matrixJsonChunks(matrix));
     else process.stdout.write(matrixTable(matrix));
     return 0;

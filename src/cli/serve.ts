@@ -35,6 +35,7 @@ export async function runServe(args: string[]): Promise<number> {
       'tls-key': { type: 'string' },
       config: { type: 'string' },
       kubeconfig: { type: 'string' },
+      context: { type: 'string' },
       'max-body-bytes': { type: 'string', default: String(defaultTransportLimits.maxBodyBytes) },
       'max-in-flight-requests': { type: 'string', default: String(defaultTransportLimits.maxInFlightRequests) },
       'max-in-flight-bytes': { type: 'string', default: String(defaultTransportLimits.maxInFlightBytes) },
@@ -58,7 +59,7 @@ export async function runServe(args: string[]): Promise<number> {
   }
   const metrics = createMetrics();
   const audit = observedAudit(createAuditSink(config.audit.file), metrics);
-  const cluster = connect(values.kubeconfig, config, log, audit);
+  const cluster = connect({ kubeconfig: values.kubeconfig, context: values.context }, config, log, audit);
   const admission: AdmissionDeps = { context: { config, cluster: cluster.state }, audit, baseline: cluster.applier };
   const shutdown = { draining: false, delayMs: Number(values['shutdown-delay-seconds']) * 1000 };
   const readiness = { notReadyReason: () => (shutdown.draining ? 'shutting down' : cluster.state.notReadyReason()) };
@@ -116,10 +117,10 @@ class UnreachableCluster {
   }
 }
 
-function connect(kubeconfig: string | undefined, config: Config, log: pino.Logger, audit: ReturnType<typeof createAuditSink>): ClusterSide {
+function connect(target: { kubeconfig?: string; context?: string }, config: Config, log: pino.Logger, audit: ReturnType<typeof createAuditSink>): ClusterSide {
   let api: KubeApi;
   try {
-    api = KubeApi.load(kubeconfig);
+    api = KubeApi.load(target.kubeconfig, target.context);
   } catch (error) {
     const reason = `no cluster access: ${(error as Error).message}`;
     log.error(reason);

@@ -1,7 +1,9 @@
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
+import type { RequestOptions } from 'node:https';
 import { homedir } from 'node:os';
-import { dirname, isAbsolute, join } from 'node:path';
-import { parse as parseYaml } from 'yaml';
+import { delimiter, join } from 'node:path';
+import { type Kubeconfig, type NamedCluster, type NamedUser, mergeKubeconfigs } from './kubeconfig-file.ts';
+import { pluginAuthenticator } from './kubeconfig-plugin.ts';
 
 /** Where the API server is and how to authenticate to it. */
 export interface Connection {
@@ -12,25 +14,44 @@ export interface Connection {
   readonly insecureSkipTlsVerify?: boolean;
   /** Re-read on every call: projected service-account tokens rotate on disk. */
   readonly token?: () => string;
+  /**
+   * Credentials only @kubernetes/client-node's KubeConfig provides (exec plugins,
+   * auth-provider/OIDC, basic auth, impersonation, proxies), applied to each request's options
+   * just before it is sent, so a refreshed token is used as soon as the plugin returns one.
+   */
+  readonly authenticate?: (options: RequestOptions) => Promise<void>;
   readonly source: string;
+}
+
+export interface ConnectionOptions {
+  /** --kubeconfig: one file, which must exist. */
+  readonly kubeconfig?: string;
+  /** --context: instead of the kubeconfig's current-context. */
+  readonly context?: string;
 }
 
 const serviceAccountDir = '/var/run/secrets/kubernetes.io/serviceaccount';
 
 /**
- * --kubeconfig, else $KUBECONFIG, else the in-cluster service account, else ~/.kube/config.
- * Covers what a webhook meets: client certificates, bearer tokens and token files. Exec and
- * auth-provider plugins are refused with a clear error rather than half-supported.
+ * --kubeconfig, else $KUBECONFIG (files merged as kubectl merges them: the first to define a
+ * name wins), else the in-cluster service account, else ~/.kube/config.
  *
- * Written here instead of using @kubernetes/client-node's KubeConfig: importing that package
- * costs 55–85 MiB of RSS (it loads every generated API model), more than half of DESIGN.md's
- * 100 MiB budget for the whole process.
+ * Client certificates, bearer tokens and token files are read here; anything else a user
+ * entry holds (exec, auth-provider, username, as) is handed to @kubernetes/client-node's
+ * KubeConfig, imported only then: importing that package costs 55–85 MiB of RSS (it loads
+ * every generated API model), more than half of DESIGN.md's budget for the whole webhook.
  */
-export function loadConnection(kubeconfigPath?: string, env: NodeJS.ProcessEnv = process.env): Connection {
-  const explicit = kubeconfigPath ?? env.KUBECONFIG?.split(':')[0];
-  if (explicit !== undefined && explicit !== '') return fromKubeconfig(explicit);
-  if (env.KUBERNETES_SERVICE_HOST !== undefined && env.KUBERNETES_SERVICE_PORT !== undefined) return inCluster(env);
-  return fromKubeconfig(join(homedir(), '.kube', 'config'));
+export function loadConnection(options: ConnectionOptions = {}, env: NodeJS.ProcessEnv = process.env): Connection {
+  if (options.kubeconfig !== undefined && options.kubeconfig !== '') return fromKubeconfig([options.kubeconfig], options.context);
+  const listed = (env.KUBECONFIG ?? '').split(delimiter).filter((path) => path !== '');
+  if (listed.length > 0) {
+    // kubectl skips the files of the list that do not exist.
+    const existing = listed.filter((path) => existsSync(path));
+    if (existing.length === 0) throw new Error(`KUBECONFIG names no file that exists: ${listed.join(delimiter)}`);
+    return fromKubeconfig(existing, options.context);
+  }
+  if (env.KUBERNETES_SERVICE_HOST !== undefined && env.KUBERNETES_SERVICE_PORT !== undefined && options.context === undefined) return inCluster(env);
+  return fromKubeconfig([join(homedir(), '.kube', 'config')], options.context);
 }
 
 function inCluster(env: NodeJS.ProcessEnv): Connection {
@@ -44,36 +65,50 @@ function inCluster(env: NodeJS.ProcessEnv): Connection {
   };
 }
 
-interface Kubeconfig {
-  'current-context'?: string;
-  contexts?: { name: string; context: { cluster: string; user?: string } }[];
-  clusters?: { name: string; cluster: { server: string; 'certificate-authority'?: string; 'certificate-authority-data'?: string; 'insecure-skip-tls-verify'?: boolean } }[];
-  users?: { name: string; user?: Record<string, unknown> }[];
+/** The user fields read here; any other field needs KubeConfig. */
+const ownUserFields = new Set(['client-certificate', 'client-certificate-data', 'client-key', 'client-key-data', 'token', 'tokenFile', 'extensions']);
+/** Likewise for the cluster. */
+const ownClusterFields = new Set(['server', 'certificate-authority', 'certificate-authority-data', 'insecure-skip-tls-verify', 'extensions']);
+
+function fromKubeconfig(paths: readonly string[], contextName: string | undefined): Connection {
+  const document = mergeKubeconfigs(paths);
+  const label = `kubeconfig ${paths.join(delimiter)}`;
+  const { cluster, user, context } = select(document, contextName, label);
+  const source = `${label}, context "${context}"`;
+  const needsPlugin = Object.keys(user.user).some((field) => !ownUserFields.has(field)) || Object.keys(cluster.cluster).some((field) => !ownClusterFields.has(field));
+  const base = {
+    server: cluster.cluster.server,
+    ca: material(cluster.cluster['certificate-authority-data'], cluster.cluster['certificate-authority']),
+    insecureSkipTlsVerify: cluster.cluster['insecure-skip-tls-verify'] === true,
+    source,
+  };
+  if (needsPlugin) return { ...base, authenticate: pluginAuthenticator({ cluster, user, context }, source) };
+  const fields = user.user as Record<string, string | undefined>;
+  const token = fields.token;
+  const tokenFile = fields.tokenFile;
+  return {
+    ...base,
+    cert: material(fields['client-certificate-data'], fields['client-certificate']),
+    key: material(fields['client-key-data'], fields['client-key']),
+    token: token !== undefined ? () => token : tokenFile !== undefined ? () => readFileSync(tokenFile, 'utf8').trim() : undefined,
+  };
 }
 
-function fromKubeconfig(path: string): Connection {
-  const document = parseYaml(readFileSync(path, 'utf8')) as Kubeconfig | null;
-  const base = dirname(path);
-  const contextName = document?.['current-context'];
-  const context = document?.contexts?.find((c) => c.name === contextName)?.context;
-  if (context === undefined) throw new Error(`kubeconfig ${path}: current-context "${contextName ?? ''}" is not defined`);
-  const cluster = document?.clusters?.find((c) => c.name === context.cluster)?.cluster;
-  if (cluster === undefined) throw new Error(`kubeconfig ${path}: cluster "${context.cluster}" is not defined`);
-  const user = (document?.users?.find((u) => u.name === context.user)?.user ?? {}) as Record<string, string | undefined>;
-  for (const unsupported of ['exec', 'auth-provider']) {
-    if (user[unsupported] !== undefined) throw new Error(`kubeconfig ${path}: user "${context.user}" uses ${unsupported}, which netpol-hygiene does not support; use a client certificate or a token`);
+function select(document: Kubeconfig, requested: string | undefined, label: string): { cluster: NamedCluster; user: NamedUser; context: string } {
+  const name = requested ?? document['current-context'];
+  const context = document.contexts.find((c) => c.name === name)?.context;
+  if (context === undefined) {
+    const known = document.contexts.map((c) => c.name).join(', ') || 'none';
+    const what = requested === undefined ? `current-context "${name ?? ''}"` : `context "${requested}"`;
+    throw new Error(`${label}: ${what} is not defined (contexts: ${known})`);
   }
-  const material = (data: string | undefined, file: string | undefined): string | undefined =>
-    data !== undefined ? Buffer.from(data, 'base64').toString('utf8') : file !== undefined ? readFileSync(isAbsolute(file) ? file : join(base, file), 'utf8') : undefined;
-  const tokenFile = user.tokenFile;
-  const token = user.token;
-  return {
-    server: cluster.server,
-    ca: material(cluster['certificate-authority-data'], cluster['certificate-authority']),
-    cert: material(user['client-certificate-data'], user['client-certificate']),
-    key: material(user['client-key-data'], user['client-key']),
-    insecureSkipTlsVerify: cluster['insecure-skip-tls-verify'] === true,
-    token: token !== undefined ? () => token : tokenFile !== undefined ? () => readFileSync(isAbsolute(tokenFile) ? tokenFile : join(base, tokenFile), 'utf8').trim() : undefined,
-    source: `kubeconfig ${path}`,
-  };
+  const cluster = document.clusters.find((c) => c.name === context.cluster);
+  if (cluster === undefined || typeof cluster.cluster.server !== 'string') throw new Error(`${label}: cluster "${context.cluster}" of context "${name}" is not defined or has no server`);
+  const user = document.users.find((u) => u.name === context.user) ?? { name: context.user ?? '', user: {} };
+  return { cluster, user, context: name as string };
+}
+
+function material(data: string | undefined, file: string | undefined): string | undefined {
+  if (data !== undefined) return Buffer.from(data, 'base64').toString('utf8');
+  return file === undefined ? undefined : readFileSync(file, 'utf8');
 }

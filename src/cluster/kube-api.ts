@@ -51,8 +51,9 @@ export class KubeApi {
     });
   }
 
-  static load(kubeconfigPath?: string): KubeApi {
-    return new KubeApi(loadConnection(kubeconfigPath));
+  /** --kubeconfig and --context as the commands take them (see loadConnection). */
+  static load(kubeconfigPath?: string, context?: string): KubeApi {
+    return new KubeApi(loadConnection({ kubeconfig: kubeconfigPath, context }));
   }
 
   async request<T>(method: string, path: string, options: RequestOptions = {}): Promise<T> {
@@ -63,8 +64,9 @@ export class KubeApi {
       headers['content-type'] = options.contentType ?? 'application/json';
       headers['content-length'] = Buffer.byteLength(payload);
     }
+    const httpsOptions = await this.requestOptions({ method, headers, timeout: requestTimeoutMs });
     const { status, text } = await new Promise<{ status: number; text: string }>((resolve, reject) => {
-      const request = https.request(url, { method, headers, agent: this.agent, timeout: requestTimeoutMs }, (response) => {
+      const request = https.request(url, httpsOptions, (response) => {
         const chunks: Buffer[] = [];
         response.on('data', (chunk: Buffer) => chunks.push(chunk));
         response.on('end', () => resolve({ status: response.statusCode ?? 0, text: Buffer.concat(chunks).toString('utf8') }));
@@ -92,42 +94,54 @@ export class KubeApi {
   ): () => void {
     const url = this.url(path, { ...query, watch: 'true' });
     let finished = false;
+    let request: ReturnType<typeof https.get> | undefined;
     const finish = (error: Error | null): void => {
       if (finished) return;
       finished = true;
-      request.destroy();
+      request?.destroy();
       done(error);
     };
-    const request = https.get(url, { headers: this.headers(), agent: this.agent, timeout: watchIdleTimeoutMs }, (response) => {
-      if (response.statusCode !== 200) {
-        const chunks: Buffer[] = [];
-        response.on('data', (chunk: Buffer) => chunks.push(chunk));
-        response.on('end', () => finish(statusError('GET', url.pathname, response.statusCode ?? 0, Buffer.concat(chunks).toString('utf8'))));
-        return;
-      }
-      opened();
-      const lines = createInterface({ input: response, crlfDelay: Infinity });
-      // readline re-emits the response's errors (a connection reset mid-watch, or our own
-      // stop()) on the interface: without a listener that is an uncaught exception.
-      lines.on('error', (error) => finish(error));
-      lines.on('line', (line) => {
-        if (line.trim() === '') return;
-        try {
-          const event = JSON.parse(line) as { type: WatchEventType; object: Record<string, unknown> };
-          onEvent(event.type, event.object);
-        } catch (error) {
-          finish(new Error(`malformed watch event: ${(error as Error).message}`));
+    const start = (options: https.RequestOptions): void => {
+      if (finished) return;
+      request = https.get(url, options, (response) => {
+        if (response.statusCode !== 200) {
+          const chunks: Buffer[] = [];
+          response.on('data', (chunk: Buffer) => chunks.push(chunk));
+          response.on('end', () => finish(statusError('GET', url.pathname, response.statusCode ?? 0, Buffer.concat(chunks).toString('utf8'))));
+          return;
         }
+        opened();
+        const lines = createInterface({ input: response, crlfDelay: Infinity });
+        // readline re-emits the response's errors (a connection reset mid-watch, or our own
+        // stop()) on the interface: without a listener that is an uncaught exception.
+        lines.on('error', (error) => finish(error));
+        lines.on('line', (line) => {
+          if (line.trim() === '') return;
+          try {
+            const event = JSON.parse(line) as { type: WatchEventType; object: Record<string, unknown> };
+            onEvent(event.type, event.object);
+          } catch (error) {
+            finish(new Error(`malformed watch event: ${(error as Error).message}`));
+          }
+        });
+        response.on('end', () => finish(null));
+        response.on('error', (error) => finish(error));
       });
-      response.on('end', () => finish(null));
-      response.on('error', (error) => finish(error));
-    });
-    request.on('timeout', () => finish(null));
-    request.on('error', (error) => finish(error));
+      request.on('timeout', () => finish(null));
+      request.on('error', (error) => finish(error));
+    };
+    this.requestOptions({ headers: this.headers(), timeout: watchIdleTimeoutMs }).then(start, (error: Error) => finish(error));
     return () => {
       finished = true;
-      request.destroy();
+      request?.destroy();
     };
+  }
+
+  /** The agent and bearer token, then what a kubeconfig plugin adds (a fresh token, client certificate, proxy agent). */
+  private async requestOptions(options: https.RequestOptions): Promise<https.RequestOptions> {
+    const complete = { ...options, agent: this.agent };
+    await this.connection.authenticate?.(complete);
+    return complete;
   }
 
   close(): void {
