@@ -39,6 +39,8 @@ import { type TimeWindow, formatProfile, readProfile, summarizeProfile } from '.
  * machine" only.
  */
 const targets = { rate: 2000, p99Ms: 5, p99OfCeiling: 2, p50Ms: 1, peakOfCeiling: 0.85, cpuPerRequestOfCeiling: 1.3, rssOverCeilingMiB: 10 } as const;
+/** Fixed-rate warm-up per route, after the closed-loop one (see runServer). */
+const pacedWarmupSeconds = 2;
 /** "Sustained" allows for the last in-flight requests at the end of the window, nothing more. */
 const sustainedFraction = 0.99;
 
@@ -448,6 +450,15 @@ async function runServer(kind: ServerKind, script: string, options: Options, set
       requests: (['mutate', 'validate'] as const).map((variant) => ({ path: `/${variant}`, body: autocannonBody(variant) })),
     });
     process.stdout.write(`  warm-up ${options.warmup} s: ${requestsPerSecond(warm).toFixed(0)} req/s, ${failures(warm)} failed\n`);
+    // Then two seconds each of fixed rate: the first connections a server closes, and its first
+    // paced traffic, trigger about a hundred deoptimisations in Node's stream and http code
+    // (--node-options="--trace-deopt": "dependent prototype chain changed") and a burst of
+    // recompilation; without this they land in the first measured phase, a one-off of a fresh
+    // process rather than of steady state.
+    for (const variant of ['mutate', 'validate'] as const) {
+      const paced = await fixedRate(variant, server, { ...options, duration: pacedWarmupSeconds }, setup.tls.ca);
+      process.stdout.write(`  warm-up ${pacedWarmupSeconds} s at ${options.rate} req/s on /${variant}: ${failures(paced)} failed\n`);
+    }
 
     // Repeated, alternating routes: the spread shows what is noise and what a route costs.
     for (let run = 1; run <= options.repeats; run++) {
@@ -653,7 +664,7 @@ async function main(): Promise<void> {
     `servers run ${options.fromSource ? 'from source (.ts via type stripping)' : 'as compiled JavaScript (bench/.build, as the image runs dist/)'}, NODE_ENV=production, ${options.heapMiB === undefined ? "V8 heap sized for this host's RAM" : `V8 heap ${options.heapMiB} MiB (as Node sizes it in the pod's 256Mi memory limit)`}${options.nodeOptions.length > 0 ? `, node flags ${options.nodeOptions.join(' ')}` : ''}, HTTPS, keep-alive`,
     `bodies: Pod AdmissionReview from a Deployment, /mutate ${bodySize('mutate')} (no tier label: patched), /validate ${bodySize('validate')} (tier label set); a fresh uid per request`,
     `audit: one pino JSON line per admission to the webhook's stdout, a file in ${work} (its cost is in every number below)`,
-    `phases per server: warm-up ${options.warmup} s; ${options.rate} req/s x ${options.duration} s on /mutate then /validate, ${options.repeats} times, over ${options.connections} connections (${options.rateDriver === 'paced' ? 'paced, open loop' : 'autocannon overallRate'}); peak ${options.peakConnections} connections x ${options.duration} s on /validate then /mutate (autocannon, closed loop)`,
+    `phases per server: warm-up ${options.warmup} s closed loop, then ${pacedWarmupSeconds} s per route at the fixed rate; ${options.rate} req/s x ${options.duration} s on /mutate then /validate, ${options.repeats} times, over ${options.connections} connections (${options.rateDriver === 'paced' ? 'paced, open loop' : 'autocannon overallRate'}); peak ${options.peakConnections} connections x ${options.duration} s on /validate then /mutate (autocannon, closed loop)`,
   ];
   process.stdout.write(`${header.join('\n')}\n`);
 
