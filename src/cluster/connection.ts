@@ -3,7 +3,7 @@ import type { RequestOptions } from 'node:https';
 import { homedir } from 'node:os';
 import { delimiter, join } from 'node:path';
 import { type Kubeconfig, type NamedCluster, type NamedUser, mergeKubeconfigs } from './kubeconfig-file.ts';
-import { pluginAuthenticator } from './kubeconfig-plugin.ts';
+import { execAuthenticator, pluginAuthenticator } from './kubeconfig-plugin.ts';
 
 /** Where the API server is and how to authenticate to it. */
 export interface Connection {
@@ -36,10 +36,11 @@ const serviceAccountDir = '/var/run/secrets/kubernetes.io/serviceaccount';
  * --kubeconfig, else $KUBECONFIG (files merged as kubectl merges them: the first to define a
  * name wins), else the in-cluster service account, else ~/.kube/config.
  *
- * Client certificates, bearer tokens and token files are read here; anything else a user
- * entry holds (exec, auth-provider, username, as) is handed to @kubernetes/client-node's
- * KubeConfig, imported only then: importing that package costs 55–85 MiB of RSS (it loads
- * every generated API model), more than half of DESIGN.md's budget for the whole webhook.
+ * Client certificates, bearer tokens and token files are read here. An `exec` plugin runs
+ * through @kubernetes/client-node's ExecAuth (~4 MiB, imported on the first request); anything
+ * else a user entry holds (auth-provider/OIDC, username, as) or a cluster entry (proxy-url,
+ * tls-server-name) is handed to its KubeConfig, imported only then: KubeConfig costs ~80 MiB
+ * of RSS (it loads every generated API model), most of DESIGN.md's budget for the webhook.
  */
 export function loadConnection(options: ConnectionOptions = {}, env: NodeJS.ProcessEnv = process.env): Connection {
   if (options.kubeconfig !== undefined && options.kubeconfig !== '') return fromKubeconfig([options.kubeconfig], options.context);
@@ -75,14 +76,15 @@ function fromKubeconfig(paths: readonly string[], contextName: string | undefine
   const label = `kubeconfig ${paths.join(delimiter)}`;
   const { cluster, user, context } = select(document, contextName, label);
   const source = `${label}, context "${context}"`;
-  const needsPlugin = Object.keys(user.user).some((field) => !ownUserFields.has(field)) || Object.keys(cluster.cluster).some((field) => !ownClusterFields.has(field));
+  const userNeeds = Object.keys(user.user).filter((field) => !ownUserFields.has(field));
+  const clusterNeeds = Object.keys(cluster.cluster).some((field) => !ownClusterFields.has(field));
   const base = {
     server: cluster.cluster.server,
     ca: material(cluster.cluster['certificate-authority-data'], cluster.cluster['certificate-authority']),
     insecureSkipTlsVerify: cluster.cluster['insecure-skip-tls-verify'] === true,
     source,
   };
-  if (needsPlugin) return { ...base, authenticate: pluginAuthenticator({ cluster, user, context }, source) };
+  if (clusterNeeds || userNeeds.some((field) => field !== 'exec')) return { ...base, authenticate: pluginAuthenticator({ cluster, user, context }, source) };
   const fields = user.user as Record<string, string | undefined>;
   const token = fields.token;
   const tokenFile = fields.tokenFile;
@@ -91,6 +93,7 @@ function fromKubeconfig(paths: readonly string[], contextName: string | undefine
     cert: material(fields['client-certificate-data'], fields['client-certificate']),
     key: material(fields['client-key-data'], fields['client-key']),
     token: token !== undefined ? () => token : tokenFile !== undefined ? () => readFileSync(tokenFile, 'utf8').trim() : undefined,
+    authenticate: userNeeds.length > 0 ? execAuthenticator(user, source) : undefined,
   };
 }
 
