@@ -4,7 +4,7 @@
  * (counters, where their memory is, how long their event loop stalled).
  *
  * The port goes over IPC rather than stdout because the webhook's audit sink always writes to
- * fd 1: run.ts points the children's stdout at a log file (as a container runtime would), so
+ * fd 1: run.ts points the children's stdout at a FIFO drained into a file (as a container runtime does), so
  * stdout cannot double as a control channel.
  */
 import { readFileSync } from 'node:fs';

@@ -19,7 +19,7 @@
  */
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { copyFileSync, mkdirSync, mkdtempSync, openSync, closeSync, readdirSync, rmSync, statSync, writeFileSync, existsSync } from 'node:fs';
+import { constants, copyFileSync, mkdirSync, mkdtempSync, openSync, closeSync, readdirSync, rmSync, statSync, writeFileSync, existsSync } from 'node:fs';
 import { Agent } from 'node:https';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { availableParallelism, cpus, tmpdir } from 'node:os';
@@ -244,6 +244,31 @@ process.on('exit', () => {
   for (const child of liveChildren) child.kill('SIGKILL');
 });
 
+/**
+ * The servers' stdout, as a container runtime gives it: a FIFO that another process (here
+ * `cat`, on the load generator's core) drains into a file. Audit records take the same path
+ * as in a pod, where containerd's shim reads the FIFO.
+ */
+function containerLogPipe(logFile: string, setup: ServerSetup): { writeFd: number; drained: Promise<void> } {
+  const fifo = `${logFile}.fifo`;
+  execFileSync('mkfifo', [fifo]);
+  // Opened non-blocking first so that opening the write end does not wait for a reader.
+  const placeholder = openSync(fifo, constants.O_RDONLY | constants.O_NONBLOCK);
+  const writeFd = openSync(fifo, constants.O_WRONLY);
+  const readFd = openSync(fifo, constants.O_RDONLY);
+  closeSync(placeholder);
+  const logFd = openSync(logFile, 'w');
+  const command = setup.pinning === undefined ? ['cat'] : ['taskset', '-c', String(setup.pinning.loadCpu), 'cat'];
+  const [file = '', ...args] = command;
+  const drain = spawn(file, args, { stdio: [readFd, logFd, 'inherit'] });
+  closeSync(readFd);
+  closeSync(logFd);
+  liveChildren.add(drain);
+  const drained = new Promise<void>((resolve) => drain.once('exit', () => resolve()));
+  void drained.then(() => liveChildren.delete(drain));
+  return { writeFd, drained };
+}
+
 interface ServerSetup {
   readonly tls: Tls;
   readonly work: string;
@@ -256,7 +281,7 @@ interface ServerSetup {
 
 async function startServer(kind: ServerKind, script: string, setup: ServerSetup): Promise<ServerProcess> {
   const logFile = join(setup.work, `${kind}-stdout.log`);
-  const logFd = openSync(logFile, 'w');
+  const log = containerLogPipe(logFile, setup);
   const nodeArgs = [
     ...(setup.heapMiB === undefined ? [] : [`--max-heap-size=${setup.heapMiB}`]),
     ...setup.nodeOptions,
@@ -266,8 +291,8 @@ async function startServer(kind: ServerKind, script: string, setup: ServerSetup)
   if (setup.pinning !== undefined) command.unshift('taskset', '-c', String(setup.pinning.serverCpu));
   const [file = '', ...args] = command;
   // stdout (audit records, operational log) goes to a file, stderr stays ours to show crashes.
-  const child = spawn(file, args, { stdio: ['ignore', logFd, 'inherit', 'ipc'], env: { ...process.env, NODE_ENV: 'production' } });
-  closeSync(logFd);
+  const child = spawn(file, args, { stdio: ['ignore', log.writeFd, 'inherit', 'ipc'], env: { ...process.env, NODE_ENV: 'production' } });
+  closeSync(log.writeFd);
   liveChildren.add(child);
   const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
   void exited.then(() => liveChildren.delete(child));
@@ -306,11 +331,12 @@ async function startServer(kind: ServerKind, script: string, setup: ServerSetup)
       return (await reply).stats;
     },
     async stop() {
-      if (child.exitCode !== null) return;
+      if (child.exitCode !== null) return log.drained;
       send({ type: 'shutdown' });
       const timer = setTimeout(() => child.kill('SIGKILL'), 15_000);
       await exited;
       clearTimeout(timer);
+      await log.drained;
     },
   };
 }
@@ -663,7 +689,7 @@ async function main(): Promise<void> {
     `node ${process.version}, ${cpus().length} x ${cpus()[0]?.model ?? 'unknown CPU'}; ${pinning === undefined ? 'no CPU pinning (taskset unavailable or 1 core): load generator and server share the CPUs' : `load generator pinned to CPU ${pinning.loadCpu}, server to CPU ${pinning.serverCpu}`}`,
     `servers run ${options.fromSource ? 'from source (.ts via type stripping)' : 'as compiled JavaScript (bench/.build, as the image runs dist/)'}, NODE_ENV=production, ${options.heapMiB === undefined ? "V8 heap sized for this host's RAM" : `V8 heap ${options.heapMiB} MiB (as Node sizes it in the pod's 256Mi memory limit)`}${options.nodeOptions.length > 0 ? `, node flags ${options.nodeOptions.join(' ')}` : ''}, HTTPS, keep-alive`,
     `bodies: Pod AdmissionReview from a Deployment, /mutate ${bodySize('mutate')} (no tier label: patched), /validate ${bodySize('validate')} (tier label set); a fresh uid per request`,
-    `audit: one pino JSON line per admission to the webhook's stdout, a file in ${work} (its cost is in every number below)`,
+    `audit: one pino JSON line per admission to the webhook's stdout, a FIFO drained into a file in ${work} as a container runtime does (its cost is in every number below)`,
     `phases per server: warm-up ${options.warmup} s closed loop, then ${pacedWarmupSeconds} s per route at the fixed rate; ${options.rate} req/s x ${options.duration} s on /mutate then /validate, ${options.repeats} times, over ${options.connections} connections (${options.rateDriver === 'paced' ? 'paced, open loop' : 'autocannon overallRate'}); peak ${options.peakConnections} connections x ${options.duration} s on /validate then /mutate (autocannon, closed loop)`,
   ];
   process.stdout.write(`${header.join('\n')}\n`);
