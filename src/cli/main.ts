@@ -17,6 +17,8 @@ Usage:
   netpol-hygiene explain --from NS/POD|IP --to NS/POD|IP --port N [--protocol P]
                         (-f PATH... | --kubeconfig FILE) [-o text|json]
   netpol-hygiene diff   -f BEFORE... --after PATH... [--port N] [--protocol P] [-o text|json]
+  netpol-hygiene check  -f PATH... [--state PATH... | --kubeconfig FILE] [--config FILE]
+                        [-n NS] [--as USER [--as-group G]...] [-o text|json]
 
 The config file may also be given as NETPOL_HYGIENE_CONFIG; without one the built-in
 defaults (the seed scenario) apply. Commands that read a kubeconfig take --context NAME and
@@ -35,6 +37,7 @@ const commands: Record<string, () => Promise<Command>> = {
   reachability: async () => (await import('./reachability.ts')).runReachability,
   explain: async () => (await import('./explain.ts')).runExplain,
   diff: async () => (await import('./diff.ts')).runDiff,
+  check: async () => (await import('./check.ts')).runCheck,
 };
 
 async function main(argv: string[]): Promise<number> {
