@@ -9,6 +9,7 @@ import { BaselineApplier } from '../cluster/baseline-applier.ts';
 import { ClusterCache } from '../cluster/cluster-cache.ts';
 import { KubeApi } from '../cluster/kube-api.ts';
 import { LeaderElector } from '../cluster/leader-election.ts';
+import { CeilingReporter } from '../cluster/ceiling-reporter.ts';
 import { Reconciler } from '../cluster/reconciler.ts';
 import { ConfigError, configPath, loadConfig } from '../config/load.ts';
 import type { Config } from '../config/types.ts';
@@ -128,7 +129,8 @@ function connect(target: { kubeconfig?: string; context?: string }, config: Conf
   }
   const cache = new ClusterCache(api, log);
   const applier = new BaselineApplier({ api, config, cluster: cache, log, audit });
-  const reconciler = new Reconciler({ config, cache, converger: applier, audit, log });
+  const ceiling = new CeilingReporter({ config, cache, audit, events: applier });
+  const reconciler = new Reconciler({ config, cache, converger: applier, audit, log, ceiling });
   const identity = process.env.POD_NAME ?? `${hostname()}-${process.pid}-${randomBytes(3).toString('hex')}`;
   const elector = new LeaderElector(
     api,

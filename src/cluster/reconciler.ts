@@ -27,6 +27,8 @@ export interface ReconcilerDeps {
   readonly converger: Converger;
   readonly audit: AuditSink;
   readonly log: Logger;
+  /** Reports policies above the ceiling at backfill and every reconcile (CeilingReporter). */
+  readonly ceiling?: { check(namespace: string, trigger: string): unknown };
 }
 
 const maxBackoffMs = 60_000;
@@ -78,6 +80,7 @@ export class Reconciler {
     for (const namespace of this.governed()) {
       if (!this.running) return;
       try {
+        this.deps.ceiling?.check(namespace.name, 'start-up backfill');
         if (!this.deps.converger.needsRepair(namespace.name)) continue;
         const { changed } = await this.deps.converger.converge(namespace.name, { dryRun: false, trigger: 'start-up backfill', record: false });
         if (changed.length > 0) repaired.push(namespace.name);
@@ -148,6 +151,7 @@ export class Reconciler {
     }
     try {
       // Inside the try: with the API server gone for long, reading the cache throws too.
+      this.deps.ceiling?.check(namespace, trigger);
       if (!this.deps.converger.needsRepair(namespace)) return;
       await this.deps.converger.converge(namespace, { dryRun: false, trigger });
       this.failures.delete(namespace);

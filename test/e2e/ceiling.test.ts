@@ -67,6 +67,9 @@ t.before(async () => {
   const configPath = join(dir, 'config.yaml');
   writeFileSync(configPath, ['tierEntitlements:', '  db:', '    - serviceAccounts: [products-db]', '      namespaces: [products-prod]', ''].join('\n'));
   cp = await startControlPlane();
+  // Before the webhook: a namespace with a policy above the ceiling, to be reported at backfill.
+  await kubectlOk(['create', 'namespace', 'legacy']);
+  await kubectlOk(['apply', '-f', '-'], { input: policy('allow-all', 'legacy', { podSelector: {}, ingress: [{}] }) });
   webhook = await startWebhook(cp, { configPath });
   await registerWebhooks(cp, webhook);
   await kubectlOk(['create', 'clusterrolebinding', 'jane-edit', '--clusterrole=edit', '--user=jane']);
@@ -240,4 +243,19 @@ t.test("tier entitlement: a Deployment's pods", async (t) => {
   t.equal(await kubectlOk(['get', 'pods', '-n', 'products-prod', '-l', 'app=orders-db', '-o', 'name']), '', 'no pod for the unentitled Deployment');
   const labels = await kubectlOk(['get', 'pods', '-n', 'products-prod', '-l', 'app=orders-db-entitled', '-o', 'jsonpath={.items[0].spec.serviceAccountName} {.items[0].metadata.labels.tier}']);
   t.equal(labels, 'products-db db');
+});
+
+t.test('a policy above the ceiling from before the webhook is reported at backfill, not deleted', async (t) => {
+  const message =
+    'NP-CEILING: NetworkPolicy "allow-all" in namespace "legacy" would allow ingress to tier=ui pods from anywhere on any port; ' +
+    'profile "seed" allows ingress to tier=ui from anywhere only on port 8080; narrow spec.podSelector or spec.ingress[0].ports, or ask a member of system:masters';
+  const record = await webhook.waitForLine((l) => typeof l === 'object' && l.audit === true && l.action === 'above-ceiling' && l.namespace === 'legacy');
+  t.match(record, { event: 'repair', policies: ['allow-all'], trigger: 'start-up backfill', message: `existing policy reported, not changed: ${message}` });
+  let events = '';
+  await waitFor('the Event about namespace legacy', 10_000, [], async () => {
+    events = await kubectlOk(['get', 'events', '-n', 'default', '--field-selector', 'involvedObject.name=legacy,reason=NetworkPolicyAboveCeiling', '-o', 'jsonpath={.items[*].message}']);
+    return events !== '';
+  });
+  t.equal(events, message);
+  t.equal(await kubectlOk(['get', 'networkpolicy', 'allow-all', '-n', 'legacy', '-o', 'name']), 'networkpolicy.networking.k8s.io/allow-all\n', 'still there');
 });

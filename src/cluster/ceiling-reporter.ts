@@ -1,0 +1,68 @@
+import type { AuditSink } from '../audit/audit-log.ts';
+import { ceilingMessages } from '../ceiling/messages.ts';
+import type { Config } from '../config/types.ts';
+import { isManaged } from '../policy/baseline.ts';
+import type { NamespaceView } from '../policy/decision.ts';
+import type { NetworkPolicy } from '../policy/network-policy.ts';
+
+/** Where a finding is also told to people who read Events (BaselineApplier in production). */
+export interface EventRecorder {
+  recordEvent(namespace: string, reason: string, message: string): Promise<void>;
+}
+
+export interface CeilingReporterDeps {
+  readonly config: Config;
+  readonly cache: {
+    namespaces: { get(namespace: '', name: string): NamespaceView | undefined };
+    policies: { list(namespace: string): NetworkPolicy[] };
+  };
+  readonly audit: AuditSink;
+  readonly events: EventRecorder;
+}
+
+export const aboveCeilingAction = 'above-ceiling';
+export const aboveCeilingReason = 'NetworkPolicyAboveCeiling';
+
+/**
+ * Policies that already allow more than their namespace's ceiling (created before the webhook,
+ * by an admin, or under a ceiling since tightened) are reported, never deleted: one audit
+ * record and one Event each, when first seen by this process and again only when what is
+ * beyond the ceiling changes. Managed policies are the baseline itself and not reported.
+ */
+export class CeilingReporter {
+  private readonly deps: CeilingReporterDeps;
+  /** `namespace/name` → the messages last reported. */
+  private readonly reported = new Map<string, string>();
+
+  constructor(deps: CeilingReporterDeps) {
+    this.deps = deps;
+  }
+
+  /** Judges every policy of the namespace as the caches hold it; returns the names reported now. */
+  check(namespace: string, trigger: string): string[] {
+    const labels = this.deps.cache.namespaces.get('', namespace)?.labels;
+    const seen = new Set<string>();
+    const reported: string[] = [];
+    for (const policy of this.deps.cache.policies.list(namespace)) {
+      const name = policy.metadata?.name ?? '';
+      if (isManaged(policy)) continue;
+      const messages = ceilingMessages({ object: policy, name, namespace, namespaceLabels: labels }, this.deps.config);
+      const key = `${namespace}/${name}`;
+      if (messages.length === 0) continue;
+      seen.add(key);
+      const message = messages.join('; ');
+      if (this.reported.get(key) === message) continue;
+      this.reported.set(key, message);
+      this.report(namespace, name, message, trigger);
+      reported.push(name);
+    }
+    for (const key of this.reported.keys()) if (key.startsWith(`${namespace}/`) && !seen.has(key)) this.reported.delete(key);
+    return reported;
+  }
+
+  private report(namespace: string, name: string, message: string, trigger: string): void {
+    this.deps.audit.write({ event: 'repair', namespace, action: aboveCeilingAction, policies: [name], trigger, message: `existing policy reported, not changed: ${message}` });
+    // Not awaited: an Event is a courtesy, the audit record is the durable trace.
+    void this.deps.events.recordEvent(namespace, aboveCeilingReason, message);
+  }
+}
