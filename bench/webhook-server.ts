@@ -18,6 +18,8 @@ import { createAuditSink } from '../src/audit/audit-log.ts';
 import { operationalStdout } from '../src/audit/stdout.ts';
 import { loadConfig } from '../src/config/load.ts';
 import { buildApp } from '../src/http/app.ts';
+import { createMetrics } from '../src/metrics/metrics.ts';
+import { observedAudit } from '../src/metrics/observed-audit.ts';
 import type { ClusterState, NamespaceView } from '../src/policy/decision.ts';
 import type { NetworkPolicy } from '../src/policy/network-policy.ts';
 import { serveForBenchmark, tlsFromArgs } from './child.ts';
@@ -48,13 +50,17 @@ const baseline: BaselineEnsurer = {
   },
 };
 
-const audit = createAuditSink();
+// As `serve` wires it: every decision counted in /metrics on the way to the audit log.
+const metrics = createMetrics();
+const audit = observedAudit(createAuditSink(), metrics);
 const app = buildApp({
   admission: { context: { config, cluster }, audit, baseline },
   readiness: { notReadyReason: () => undefined },
   // As `serve` builds it: the operational log on stdout beside the audit records.
   logger: pino({ base: { component: 'netpol-hygiene' } }, operationalStdout()),
   https: tlsFromArgs(),
+  metrics,
 });
+metrics.attach({ auditStats: () => audit.stats(), inFlight: () => app.inFlight() });
 
 await serveForBenchmark(app, { stats: () => ({ ...counters }), beforeExit: () => audit.flush() });
