@@ -21,9 +21,18 @@ const entitled = configWith({
 const dbOnly = 'tier=db is only for service account products-db in products-prod, or pods with images matching registry.example.com/products/postgres:*';
 const fix = 'run it as such a pod, carry another tier it is entitled to (tier=ui, tier=business), or have it entitled in the netpol-hygiene config (tierEntitlements)';
 
-const refusal = (pod: string, namespace: string, source: string, account: string, images: string, rest = `${dbOnly}; ${fix}`): Violation => ({
+interface Refused {
+  readonly namespace?: string;
+  readonly source?: string;
+  readonly account?: string;
+  readonly images?: string;
+  readonly rest?: string;
+}
+
+/** The refusal of pod "app" claiming tier=db. */
+const refusal = ({ namespace = 'products-prod', source = 'label', account = 'default', images = app, rest = `${dbOnly}; ${fix}` }: Refused = {}): Violation => ({
   rule: 'POD-TIER',
-  message: `POD-TIER: pod "${pod}" in namespace "${namespace}" would carry tier=db (from ${source}), which its service account "${account}" and images ${images} are not entitled to; ${rest}`,
+  message: `POD-TIER: pod "app" in namespace "${namespace}" would carry tier=db (from ${source}), which its service account "${account}" and images ${images} are not entitled to; ${rest}`,
 });
 
 interface Case {
@@ -38,29 +47,29 @@ const dbLabel = { tier: 'db' };
 
 const creates: readonly Case[] = [
   { name: 'the built-in config leaves every tier open', config: defaultConfig, pod: { labels: dbLabel }, violations: [] },
-  { name: 'tier=db by label, default service account', pod: { labels: dbLabel }, violations: [refusal('app', 'products-prod', 'label', 'default', app)] },
+  { name: 'tier=db by label, default service account', pod: { labels: dbLabel }, violations: [refusal()] },
   { name: 'tier=db as service account products-db in products-prod', pod: { labels: dbLabel, serviceAccountName: 'products-db' }, violations: [] },
   {
     name: 'tier=db as service account products-db, but in products-stage',
     namespace: 'products-stage',
     pod: { labels: dbLabel, serviceAccountName: 'products-db' },
-    violations: [refusal('app', 'products-stage', 'label', 'products-db', app)],
+    violations: [refusal({ namespace: 'products-stage', account: 'products-db' })],
   },
   { name: 'tier=db with only postgres images, any namespace', namespace: 'products-stage', pod: { labels: dbLabel, containers: [{ name: 'db', image: postgres }] }, violations: [] },
   {
     name: 'tier=db with postgres and another image beside it',
     pod: { labels: dbLabel, containers: [{ name: 'db', image: postgres }, { name: 'shell', image: 'docker.io/library/busybox:1.37' }] },
-    violations: [refusal('app', 'products-prod', 'label', 'default', `${postgres}, docker.io/library/busybox:1.37`)],
+    violations: [refusal({ images: `${postgres}, docker.io/library/busybox:1.37` })],
   },
   {
     name: 'tier=db claimed by annotation (the mutating webhook copied it into the label)',
     pod: { labels: dbLabel, annotations: { 'netpol-hygiene.io/tier': 'db', 'netpol-hygiene.io/tier-source': 'annotation' } },
-    violations: [refusal('app', 'products-prod', 'annotation', 'default', app)],
+    violations: [refusal({ source: 'annotation' })],
   },
   {
     name: 'tier=db inferred by a rule from an image the entitlement does not cover',
     pod: { labels: dbLabel, annotations: { 'netpol-hygiene.io/tier-source': 'rule:postgres-images' }, containers: [{ name: 'db', image: 'docker.io/library/postgres:16' }] },
-    violations: [refusal('app', 'products-prod', 'rule:postgres-images', 'default', 'docker.io/library/postgres:16')],
+    violations: [refusal({ source: 'rule:postgres-images', images: 'docker.io/library/postgres:16' })],
   },
   { name: 'an open tier', pod: { labels: { tier: 'ui' } }, violations: [] },
   { name: 'business in a namespace entitled to it', namespace: 'products-stage', pod: { labels: { tier: 'business' } }, violations: [] },
@@ -82,7 +91,7 @@ const creates: readonly Case[] = [
     config: configWith({ tierEntitlements: { ui: [{ serviceAccounts: ['web'] }], business: [{ serviceAccounts: ['api'] }], db: [{ serviceAccounts: ['products-db', 'backup'] }] } }),
     pod: { labels: dbLabel },
     violations: [
-      refusal('app', 'products-prod', 'label', 'default', app, 'tier=db is only for service account products-db or backup; run it as such a pod, or have it entitled in the netpol-hygiene config (tierEntitlements)'),
+      refusal({ rest: 'tier=db is only for service account products-db or backup; run it as such a pod, or have it entitled in the netpol-hygiene config (tierEntitlements)' }),
     ],
   },
 ];
@@ -114,7 +123,7 @@ function relabel(from: string, to: string, options: PodOptions = {}): AdmissionR
 
 t.test('POD-TIER entitlement on Pod UPDATE: relabelling into a tier', async (t) => {
   const cluster = clusterFor('products-prod');
-  t.strictSame(validatePod(relabel('business', 'db'), context(cluster, entitled)), { violations: [refusal('app', 'products-prod', 'label', 'default', app)], reasons: [] }, 'into db without entitlement');
+  t.strictSame(validatePod(relabel('business', 'db'), context(cluster, entitled)), { violations: [refusal()], reasons: [] }, 'into db without entitlement');
   t.strictSame(validatePod(relabel('ui', 'db', { serviceAccountName: 'products-db' }), context(cluster, entitled)), { violations: [], reasons: [] }, 'into db as products-db');
   t.strictSame(validatePod(relabel('db', 'ui'), context(cluster, entitled)), { violations: [], reasons: [] }, 'out of db into an open tier');
   t.strictSame(cluster.reads, [], 'no cluster state read');
@@ -124,7 +133,7 @@ t.test('POD-TIER entitlement counts init containers', async (t) => {
   const pod = podObject({ labels: dbLabel, containers: [{ name: 'db', image: postgres }] }) as KubeObject & { spec: Record<string, unknown> };
   const withInit = { ...pod, spec: { ...pod.spec, initContainers: [{ name: 'fetch', image: 'docker.io/curlimages/curl:8' }] } };
   const decision = validatePod(admissionRequest('Pod', { object: withInit }), context(clusterFor('products-prod'), entitled));
-  t.strictSame(decision.violations, [refusal('app', 'products-prod', 'label', 'default', `${postgres}, docker.io/curlimages/curl:8`)]);
+  t.strictSame(decision.violations, [refusal({ images: `${postgres}, docker.io/curlimages/curl:8` })]);
 });
 
 function problemsOf(overrides: Record<string, unknown>): readonly string[] {
