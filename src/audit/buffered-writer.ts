@@ -81,22 +81,30 @@ export class BufferedWriter {
   flushSync(): void {
     const chunk = this.takeAll();
     if (chunk === undefined) return;
+    const failure = this.writeAllNow(chunk.bytes);
+    const rest = failure === undefined ? undefined : chunk.bytes.subarray(failure.offset);
+    this.written += chunk.records - (rest === undefined ? 0 : countLines(rest));
+    if (rest === undefined) this.logUnloggedDrops();
+    else this.drop(rest, failure?.reason ?? '');
+  }
+
+  /** Writes from the calling thread, sleeping while the sink is full; where it stopped and why, when it could not finish. */
+  private writeAllNow(bytes: Buffer): { offset: number; reason: string } | undefined {
     let offset = 0;
     let lastProgress = Date.now();
-    while (offset < chunk.bytes.length) {
+    while (offset < bytes.length) {
       let n: number;
       try {
-        n = this.sink.writeNow(chunk.bytes.subarray(offset));
+        n = this.sink.writeNow(bytes.subarray(offset));
       } catch (error) {
-        return this.drop(chunk.bytes.subarray(offset), (error as Error).message);
+        return { offset, reason: (error as Error).message };
       }
       if (n > 0) lastProgress = Date.now();
-      else if (Date.now() - lastProgress > this.options.stallTimeoutMs) return this.drop(chunk.bytes.subarray(offset), `the sink took nothing for ${this.options.stallTimeoutMs} ms`);
+      else if (Date.now() - lastProgress > this.options.stallTimeoutMs) return { offset, reason: `the sink took nothing for ${this.options.stallTimeoutMs} ms` };
       else sleep(pollWhenFullMs);
       offset += n;
     }
-    this.written += chunk.records;
-    this.logUnloggedDrops();
+    return undefined;
   }
 
   stats(): BufferedWriterStats {
