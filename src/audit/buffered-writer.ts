@@ -39,8 +39,10 @@ const newline = 0x0a;
  * queued behind it.
  *
  * When the buffer is full, `write` writes synchronously until the sink takes the backlog:
- * admission then waits for the audit log rather than decide unrecorded. Records are dropped
- * (counted, and logged at most every 10 s) only when the sink fails or takes nothing for
+ * admission then waits for the audit log rather than decide unrecorded. When a write fails
+ * (EPIPE, ENOSPC), what it carried is dropped and `write` throws until the sink takes a line
+ * again, so admission refuses rather than decide unrecorded. Records are dropped (counted,
+ * and logged at most every 10 s) only then, or when the sink takes nothing for
  * `stallTimeoutMs` during a synchronous flush.
  */
 export class BufferedWriter {
@@ -59,14 +61,21 @@ export class BufferedWriter {
   private droppedSinceLog = 0;
   private lastDropLog = Number.NEGATIVE_INFINITY;
   private fullWaits = 0;
+  /** Why the sink's last write failed (not merely full); cleared by the next write it takes. */
+  private failure: string | undefined;
 
   constructor(sink: SinkDescriptor, options: BufferedWriterOptions) {
     this.sink = sink;
     this.options = options;
   }
 
-  /** Queues one line (ending in a newline). Returns at once unless the buffer is full. */
+  /**
+   * Queues one line (ending in a newline). Returns at once unless the buffer is full, or the
+   * sink's last write failed: then the line is written now, and if the sink still fails this
+   * throws, so that the caller can refuse what it cannot record.
+   */
   write(line: string): void {
+    if (this.failure !== undefined) return this.writeWhileFailing(line);
     if (this.bufferedBytes() + line.length > this.options.maxBufferedBytes && this.bufferedBytes() > 0) {
       this.fullWaits++;
       this.options.warn({ sink: this.sink.name, bufferedBytes: this.bufferedBytes() }, 'audit buffer full: admission waits until the sink takes the backlog');
@@ -77,19 +86,27 @@ export class BufferedWriter {
     this.schedule();
   }
 
+  private writeWhileFailing(line: string): void {
+    this.lines.push(line);
+    this.lineBytes += line.length;
+    this.flushSync();
+    if (this.failure !== undefined) throw new Error(`the audit log (${this.sink.name}) cannot be written: ${this.failure}`);
+  }
+
   /** Writes everything queued before returning, waiting for a slow sink up to `stallTimeoutMs` without progress. */
   flushSync(): void {
     const chunk = this.takeAll();
     if (chunk === undefined) return;
-    const failure = this.writeAllNow(chunk.bytes);
-    const rest = failure === undefined ? undefined : chunk.bytes.subarray(failure.offset);
+    const stop = this.writeAllNow(chunk.bytes);
+    const rest = stop === undefined ? undefined : chunk.bytes.subarray(stop.offset);
     this.written += chunk.records - (rest === undefined ? 0 : countLines(rest));
+    this.failure = stop?.failed === true ? stop.reason : undefined;
     if (rest === undefined) this.logUnloggedDrops();
-    else this.drop(rest, failure?.reason ?? '');
+    else this.drop(rest, stop?.reason ?? '');
   }
 
   /** Writes from the calling thread, sleeping while the sink is full; where it stopped and why, when it could not finish. */
-  private writeAllNow(bytes: Buffer): { offset: number; reason: string } | undefined {
+  private writeAllNow(bytes: Buffer): { offset: number; reason: string; failed: boolean } | undefined {
     let offset = 0;
     let lastProgress = Date.now();
     while (offset < bytes.length) {
@@ -97,10 +114,10 @@ export class BufferedWriter {
       try {
         n = this.sink.writeNow(bytes.subarray(offset));
       } catch (error) {
-        return { offset, reason: (error as Error).message };
+        return { offset, reason: (error as Error).message, failed: true };
       }
       if (n > 0) lastProgress = Date.now();
-      else if (Date.now() - lastProgress > this.options.stallTimeoutMs) return { offset, reason: `the sink took nothing for ${this.options.stallTimeoutMs} ms` };
+      else if (Date.now() - lastProgress > this.options.stallTimeoutMs) return { offset, reason: `the sink took nothing for ${this.options.stallTimeoutMs} ms`, failed: false };
       else sleep(pollWhenFullMs);
       offset += n;
     }
@@ -157,6 +174,7 @@ export class BufferedWriter {
   }
 
   private settle(chunk: Chunk, error: Error | null, written: number): void {
+    this.failure = error?.message;
     if (error !== null) {
       this.drop(chunk.bytes, error.message);
     } else if (written < chunk.bytes.length) {
