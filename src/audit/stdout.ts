@@ -36,10 +36,23 @@ export function stdoutWriter(options: WriterOptions = {}): BufferedWriter {
   return shared;
 }
 
-/** A pino destination for the operational log: stdout, through the shared writer. */
+/**
+ * A pino destination for the operational log: stdout, through the shared writer. A log line
+ * must never throw where it is logged: while stdout fails, the writer counts what it loses
+ * and says so on stderr.
+ */
 export function operationalStdout(): { write(line: string): void; flush(): void } {
   const writer = stdoutWriter();
-  return { write: (line) => writer.write(line), flush: () => writer.flushSync() };
+  return {
+    write(line) {
+      try {
+        writer.write(line);
+      } catch {
+        // Counted as dropped by the writer.
+      }
+    },
+    flush: () => writer.flushSync(),
+  };
 }
 
 function stderrWarn(): BufferedWriterOptions['warn'] {
