@@ -142,33 +142,35 @@ t.test('pods/status cannot remove or change the tier label', async (t) => {
 });
 
 t.test('only netpol-hygiene may create a policy carrying its managed-by label', async (t) => {
-  const allowAll = JSON.stringify({
-    apiVersion: 'networking.k8s.io/v1',
-    kind: 'NetworkPolicy',
-    metadata: { name: 'allow-all', namespace: 'team-s', labels: { 'app.kubernetes.io/managed-by': 'netpol-hygiene' } },
-    spec: { podSelector: {}, ingress: [{}], egress: [{}] },
-  });
-  const byJane = await cp.kubectl(['apply', '-f', '-'], { input: allowAll, ...jane });
+  // Within the profile's ceiling (the same grant as allow-ingress-to-ui), so NP-GUARD alone speaks.
+  const narrow = (name: string, labels: Record<string, string> = {}): string =>
+    JSON.stringify({
+      apiVersion: 'networking.k8s.io/v1',
+      kind: 'NetworkPolicy',
+      metadata: { name, namespace: 'team-s', labels },
+      spec: { podSelector: { matchLabels: { tier: 'ui' } }, policyTypes: ['Ingress'], ingress: [{ ports: [{ port: 8080 }] }] },
+    });
+  const managedBy = { 'app.kubernetes.io/managed-by': 'netpol-hygiene' };
+  const byJane = await cp.kubectl(['apply', '-f', '-'], { input: narrow('extra-ui', managedBy), ...jane });
   t.equal(byJane.code, 1);
   t.match(
     byJane.stderr,
     denial(
       'validate-networkpolicies.netpol-hygiene.io',
-      'NP-GUARD: NetworkPolicy "allow-all" in namespace "team-s" carries label app.kubernetes.io/managed-by=netpol-hygiene, which marks the netpol-hygiene baseline and is set only by netpol-hygiene itself; user "jane" may not create a policy with it; remove the label, or ask a member of system:masters',
+      'NP-GUARD: NetworkPolicy "extra-ui" in namespace "team-s" carries label app.kubernetes.io/managed-by=netpol-hygiene, which marks the netpol-hygiene baseline and is set only by netpol-hygiene itself; user "jane" may not create a policy with it; remove the label, or ask a member of system:masters',
     ),
   );
-  t.equal((await cp.kubectl(['get', 'networkpolicy', 'allow-all', '-n', 'team-s'])).code, 1, 'the policy does not exist');
+  t.equal((await cp.kubectl(['get', 'networkpolicy', 'extra-ui', '-n', 'team-s'])).code, 1, 'the policy does not exist');
 
-  const unlabelled = JSON.stringify({ ...JSON.parse(allowAll), metadata: { name: 'own', namespace: 'team-s' } });
-  await kubectlOk(['apply', '-f', '-'], { input: unlabelled, ...jane });
+  await kubectlOk(['apply', '-f', '-'], { input: narrow('own'), ...jane });
   const relabel = await cp.kubectl(['label', 'networkpolicy', 'own', '-n', 'team-s', 'app.kubernetes.io/managed-by=netpol-hygiene'], jane);
   t.equal(relabel.code, 1);
   t.match(relabel.stderr, /user "jane" may not add it; remove the label/);
 
-  await kubectlOk(['apply', '-f', '-'], { input: allowAll });
-  const adminRecord = await webhook.waitForLine((l) => typeof l === 'object' && l.audit === true && l.kind === 'NetworkPolicy' && l.name === 'allow-all' && l.user === 'e2e-admin');
+  await kubectlOk(['apply', '-f', '-'], { input: narrow('extra-ui', managedBy) });
+  const adminRecord = await webhook.waitForLine((l) => typeof l === 'object' && l.audit === true && l.kind === 'NetworkPolicy' && l.name === 'extra-ui' && l.user === 'e2e-admin');
   t.match(adminRecord, { operation: 'CREATE', decision: 'allowed' }, 'an admin may, and it is audited');
-  const deleted = await cp.kubectl(['delete', 'networkpolicy', 'allow-all', '-n', 'team-s'], jane);
+  const deleted = await cp.kubectl(['delete', 'networkpolicy', 'extra-ui', '-n', 'team-s'], jane);
   t.equal(deleted.code, 0, 'NP-GUARD does not defend a labelled policy that the profile does not define');
   const baseline = await cp.kubectl(['delete', 'networkpolicy', 'default-deny', '-n', 'team-s'], jane);
   t.equal(baseline.code, 1, 'while the baseline stays defended');
