@@ -41,7 +41,9 @@ export class PolicyTooLargeError extends Error {
 
 /**
  * Counted on the policy as written, before parsing it (which costs as much as judging): its
- * peers, except entries and selector values. Over the bound, it is not judged at all.
+ * peers, except entries and selector requirements and values. Over the bound, it is not judged
+ * at all. Under it, splitting is charged again as it goes (a peer naming 5,000 namespaces and
+ * 5,000 tiers would make 25 million pieces).
  */
 export function tooLargeToJudge(spec: NetworkPolicySpec | undefined): boolean {
   const rules = [...(spec?.ingress ?? []).map((rule) => rule?.from), ...(spec?.egress ?? []).map((rule) => rule?.to)];
@@ -51,7 +53,8 @@ export function tooLargeToJudge(spec: NetworkPolicySpec | undefined): boolean {
 }
 
 function selectorValues(selector: LabelSelector | undefined): number {
-  return (selector?.matchExpressions ?? []).reduce((sum, expression) => sum + (expression?.values?.length ?? 0), 0);
+  const labels = Object.keys(selector?.matchLabels ?? {}).length;
+  return (selector?.matchExpressions ?? []).reduce((sum, expression) => sum + 1 + (expression?.values?.length ?? 0), labels);
 }
 
 /**
@@ -114,11 +117,10 @@ function rulePieces(rule: Rule, { namespace, budget }: Omit<Judging, 'tiers'>, t
     if (budget.left < 0) throw new PolicyTooLargeError();
   };
   if (rule.peers.length === 0) return anywherePieces(cuts);
+  const context = { namespace, tierKey, cuts, charge };
   return rule.peers.flatMap((peer) => {
     charge(1 + (peer.kind === 'ipBlock' ? peer.except.length : 0));
-    const pieces = peerPieces(peer, namespace, tierKey, cuts);
-    charge(pieces.length);
-    return pieces;
+    return peerPieces(peer, context);
   });
 }
 

@@ -48,16 +48,30 @@ export function anywherePieces(cuts: readonly Cidr[]): Piece[] {
   return [pods, ...everyAddress.flatMap((cidr) => splitRange(rangeOf(cidr), cuts, 'anywhere'))];
 }
 
-export function peerPieces(peer: Peer, policyNamespace: string, tierKey: string, cuts: readonly Cidr[]): Piece[] {
-  return peer.kind === 'ipBlock' ? addressPieces(peer, cuts) : podPieces(peer, policyNamespace, tierKey);
+/** What splitting needs: the policy's namespace, the tier key, the ceiling's CIDRs, and a work budget. */
+export interface PieceContext {
+  readonly namespace: string;
+  readonly tierKey: string;
+  readonly cuts: readonly Cidr[];
+  /** Called with the number of pieces before they are made; throws when over budget. */
+  readonly charge: (count: number) => void;
 }
 
-function podPieces(peer: SelectorPeer, policyNamespace: string, tierKey: string): PodPiece[] {
+export function peerPieces(peer: Peer, context: PieceContext): Piece[] {
+  if (peer.kind === 'selector') return podPieces(peer, context);
+  const pieces = addressPieces(peer, context.cuts);
+  context.charge(pieces.length);
+  return pieces;
+}
+
+function podPieces(peer: SelectorPeer, { namespace: policyNamespace, tierKey, charge }: PieceContext): PodPiece[] {
   const pods = keyDomains([peer.podSelector]);
   if (![...pods.values()].every(isPossible)) return [];
   const names = peer.namespaceSelector === undefined ? [policyNamespace] : namespaceNames(peer.namespaceSelector);
   if (names === null) return [];
   const tiers = finiteValues(pods.get(tierKey));
+  // names × tiers can be far more than the values written: charge before building.
+  charge((names?.length ?? 1) * (tiers?.length ?? 1));
   const podParts = tiers === undefined ? [peer.podSelector] : tiers.map((tier) => restrict(peer.podSelector, tierKey, tier));
   const namespaces = peer.namespaceSelector ?? namespaceNamed(policyNamespace);
   const namespaceParts: (string | undefined)[] = names ?? [undefined];

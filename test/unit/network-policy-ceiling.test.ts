@@ -413,6 +413,11 @@ t.test('a policy too large to judge is refused before it is parsed', async (t) =
   ]);
   const fewer = checkNetworkPolicyCeiling(request({ podSelector: {}, policyTypes: ['Egress'], egress: [{ to: peers.slice(0, 2000) }] }, 'big'), context(clusterWith('seed-prod')));
   t.strictSame(fewer.violations.map((v) => v.message), [refusal('big', 'cannot be judged against profile "seed-prod": it has more than 10000 peers, namespaces, tiers and address ranges to judge across its rules; split it into smaller policies')], 'judged per tier: 2,000 peers × 4 kinds of pod');
+  const names = Array.from({ length: 4000 }, (_, i) => `ns-${i}`);
+  const tiers = Array.from({ length: 4000 }, (_, i) => `t-${i}`);
+  const crossed = { namespaceSelector: { matchExpressions: [{ key: nameLabel, operator: 'In', values: names }] }, podSelector: { matchExpressions: [{ key: 'tier', operator: 'In', values: tiers }] } };
+  const cross = checkNetworkPolicyCeiling(request(toDb([{ from: [crossed] }]), 'crossed'), context(clusterWith('seed-prod')));
+  t.match(cross.violations[0]?.message, /^NP-CEILING: NetworkPolicy "crossed" in namespace "products-prod" cannot be judged against profile "seed-prod": it has more than 10000 /, '4,000 namespaces × 4,000 tiers: charged before 16 million pieces are made');
   const fits = checkNetworkPolicyCeiling(request({ podSelector: tier('ui'), policyTypes: ['Egress'], egress: [{ to: peers.slice(0, 2000) }] }, 'fits'), context(clusterWith('seed-prod')));
   t.strictSame(fits.violations, [], '2,000 peers for one tier');
 });
