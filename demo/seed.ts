@@ -4,10 +4,12 @@
  * ui / business / db workloads on 8080 / 8081 / 8082. Prints what happened in reading order and
  * exits non-zero when anything did not behave as designed.
  */
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
+import { readCluster } from '../src/cli/cluster-inventory.ts';
+import { worldOf } from '../src/cli/reachability-input.ts';
+import { checkSeedIntent } from './seed-intent.ts';
 import { type ControlPlane, startControlPlane, waitFor } from '../test/e2e/harness/control-plane.ts';
 import { type Webhook, registerWebhooks, startWebhook } from '../test/e2e/harness/webhook.ts';
 
@@ -46,9 +48,9 @@ async function json<T>(args: string[]): Promise<T> {
   return JSON.parse(result.stdout) as T;
 }
 
-function demoConfig(): string {
-  const dir = mkdtempSync(join(tmpdir(), 'netpol-hygiene-demo-'));
-  const path = join(dir, 'config.yaml');
+/** In the control plane's directory, which stop() removes with everything else. */
+function demoConfig(dir: string): string {
+  const path = join(dir, 'netpol-hygiene-demo-config.yaml');
   // The built-in profiles (seed, seed-prod), plus tier rules by the seed's service ports.
   writeFileSync(
     path,
@@ -60,10 +62,12 @@ function demoConfig(): string {
 async function main(): Promise<void> {
   heading('Starting etcd, kube-apiserver, kube-controller-manager and netpol-hygiene');
   cp = await startControlPlane();
-  line(`control plane ready in ${cp.timings.totalMs} ms (${cp.serverUrl})`);
-  webhook = await startWebhook(cp, { configPath: demoConfig() });
+  line(`control plane ready in ${Math.round(cp.timings.totalMs)} ms (${cp.serverUrl})`);
+  webhook = await startWebhook(cp, { configPath: demoConfig(cp.dir) });
   const registration = await registerWebhooks(cp, webhook);
   line(`webhook on https://127.0.0.1:${webhook.port}, registered and answering after ${Math.round(registration.liveAfterMs)} ms`);
+  const { etcd, apiserver, controllerManager } = cp.pids;
+  line(`files in ${cp.dir}; pids: etcd ${etcd}, kube-apiserver ${apiserver}, kube-controller-manager ${controllerManager}, netpol-hygiene ${webhook.pid}`);
 
   heading('Namespaces: products-prod chooses the seed-prod profile, products-stage gets the default');
   await kubectl(['apply', '-f', '-'], {
@@ -109,6 +113,8 @@ async function main(): Promise<void> {
   }
   const prodDb = await json<Policy>(['get', 'networkpolicy', 'allow-business-to-db', '-n', 'products-prod']);
   expect(JSON.stringify(prodDb.spec.ingress?.[0]?.from).includes('products-stage'), 'products-prod DB also admits the business tier of products-stage (seed-prod)');
+
+  await showMatrix();
 
   heading('Requests refused, exactly as kubectl shows them');
   const refusals: { what: string; args: string[]; input?: string; as?: string; asGroups?: string[]; rule: string }[] = [
@@ -168,6 +174,31 @@ async function main(): Promise<void> {
 
   heading(failures.length === 0 ? 'Everything behaved as designed' : `${failures.length} thing(s) did not behave as designed`);
   for (const failure of failures) line(`FAIL ${failure}`);
+}
+
+/**
+ * Who can reach whom under the policies that now exist, from the reachability engine over the
+ * live cluster (read with GET, as `netpol-hygiene reachability --kubeconfig` reads it), checked
+ * against the seed's intent. This control plane runs no kubelet or DNS, so a stand-in pod
+ * labelled as CoreDNS pods are (k8s-app=kube-dns in kube-system) is what allow-dns must reach.
+ */
+async function showMatrix(): Promise<void> {
+  heading('Who can reach whom on 8080 / 8081 / 8082 (reachability engine, live cluster read-only), against the seed\'s intent');
+  const dnsPod = {
+    apiVersion: 'v1',
+    kind: 'Pod',
+    metadata: { name: 'coredns', namespace: 'kube-system', labels: { 'k8s-app': 'kube-dns' } },
+    spec: { containers: [{ name: 'coredns', image: 'registry.k8s.io/coredns/coredns:v1.12.0', ports: [{ containerPort: 53, protocol: 'UDP' }, { containerPort: 53, protocol: 'TCP' }, { containerPort: 9153 }] }] },
+  };
+  const created = await kubectl(['apply', '-f', '-'], { input: JSON.stringify(dnsPod) });
+  if (created.code !== 0) throw new Error(`kubectl apply (coredns stand-in): ${created.stderr}`);
+  const world = worldOf(await readCluster((cp as ControlPlane).kubeconfigPath));
+  const dns = world.podsByKey.get('kube-system/coredns');
+  if (dns === undefined) throw new Error('the coredns stand-in is not in the cluster');
+  const report = checkSeedIntent(world, dns);
+  for (const text of report.lines) line(text);
+  failures.push(...report.failures);
+  for (const failure of report.failures) line(`FAIL ${failure}`);
 }
 
 async function stop(): Promise<void> {

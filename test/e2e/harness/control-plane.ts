@@ -146,9 +146,10 @@ export async function startControlPlane(options: StartOptions = {}): Promise<Con
     stopped ??= (async () => {
       // Reverse start order: the controller manager and API server first, etcd last.
       for (const p of [...started].reverse()) await p.stop(5000);
-      forgetDir();
       if (keep()) log(`control plane stopped; kept ${dir} (NETPOL_HYGIENE_KEEP_E2E=1)`);
       else await rm(dir, { recursive: true, force: true, maxRetries: 3 });
+      // Only now: a SIGINT that exits the process while rm runs must still find the dir registered.
+      forgetDir();
     })();
     return stopped;
   };
