@@ -147,7 +147,7 @@ function connect(target: { kubeconfig?: string; context?: string }, config: Conf
   return {
     state: cache,
     applier,
-    metrics: { caches: () => cache.states(), leader: () => elector.leading, reconciler: () => reconciler.status() },
+    metrics: { caches: () => cache.states(), leader: () => elector.leading, reconciler: () => reconciler.status(), policiesAboveCeiling: () => ceiling.count() },
     start() {
       cache.start();
       elector.start();

@@ -60,6 +60,11 @@ export class CeilingReporter {
     return reported;
   }
 
+  /** For /metrics: the policies above the ceiling as last judged, in namespaces that still exist. */
+  count(): number {
+    return [...this.reported.keys()].filter((key) => this.deps.cache.namespaces.get('', key.slice(0, key.indexOf('/'))) !== undefined).length;
+  }
+
   private report(namespace: string, name: string, message: string, trigger: string): void {
     this.deps.audit.write({ event: 'repair', namespace, action: aboveCeilingAction, policies: [name], trigger, message: `existing policy reported, not changed: ${message}` });
     // Not awaited: an Event is a courtesy, the audit record is the durable trace.

@@ -155,7 +155,7 @@ t.test('each bypass applied by a developer is refused with the message kubectl p
   }
   const names = await kubectlOk(['get', 'networkpolicy', '-n', 'products-prod', '-o', 'jsonpath={.items[*].metadata.name}']);
   t.strictSame(names.split(' ').filter((name) => bypasses.some((b) => b.name === name)), [], 'none of them exists');
-  const [record] = webhook.auditRecords().filter((r) => r.kind === 'NetworkPolicy' && r.name === 'open-db' && r.user === 'jane');
+  const record = await webhook.waitForLine((l) => typeof l === 'object' && l.audit === true && l.kind === 'NetworkPolicy' && l.name === 'open-db' && l.user === 'jane');
   t.match(record, { operation: 'CREATE', decision: 'denied', code: 403, rules: ['NP-CEILING'] }, 'audited');
 });
 
@@ -194,7 +194,7 @@ t.test('warn mode: allowed, and kubectl prints the warning', async (t) => {
     result.stderr,
     `Warning: ${ceilingMessage('open-db', 'team-warn', 'would allow ingress to tier=db pods from any pod in any namespace on port 8082; profile "seed" allows ingress to tier=db only from tier=business in team-warn; narrow spec.ingress[0].from')}\n`,
   );
-  const [record] = webhook.auditRecords().filter((r) => r.kind === 'NetworkPolicy' && r.namespace === 'team-warn' && r.name === 'open-db');
+  const record = await webhook.waitForLine((l) => typeof l === 'object' && l.audit === true && l.kind === 'NetworkPolicy' && l.namespace === 'team-warn' && l.name === 'open-db');
   t.match(record, { decision: 'warned', mode: 'warn', rules: ['NP-CEILING'] });
 });
 

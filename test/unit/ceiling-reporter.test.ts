@@ -34,6 +34,10 @@ t.test('reported once per policy and message, again when it changes or comes bac
   t.strictSame(reporter.check('products-prod', 'periodic resync'), []);
   policies = [openDb(9000)];
   t.strictSame(reporter.check('products-prod', 'periodic resync'), ['open-db'], 'again after it was gone');
+  t.equal(reporter.count(), 1, 'one policy above the ceiling now');
+  policies = [narrow];
+  reporter.check('products-prod', 'periodic resync');
+  t.equal(reporter.count(), 0, 'none once it is narrowed');
   t.equal(audit.records.length, 3);
   t.equal(events.length, 3);
 });
