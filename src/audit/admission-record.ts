@@ -37,21 +37,29 @@ type RequestFields = Pick<AdmissionAuditRecord, 'event' | 'webhook' | 'uid' | 'o
 
 function requestFields(webhook: 'mutate' | 'validate', request: AdmissionRequest): RequestFields {
   const meta = metadataOf(request.object) ?? metadataOf(request.oldObject);
-  const isNamespace = request.kind.kind === 'Namespace';
-  const generateName = text(meta?.generateName);
   return {
     event: 'admission',
     webhook,
     uid: request.uid,
     operation: request.operation,
     kind: request.kind.kind,
-    ...(typeof request.subResource === 'string' && request.subResource !== '' ? { subResource: text(request.subResource) } : {}),
-    namespace: text(request.namespace) ?? (isNamespace ? undefined : text(meta?.namespace)),
-    name: text(request.name) || text(meta?.name) || (generateName === undefined ? undefined : `${generateName}*`),
+    ...subResourceField(request.subResource),
+    namespace: text(request.namespace) ?? (request.kind.kind === 'Namespace' ? undefined : text(meta?.namespace)),
+    name: objectName(request, meta),
     user: text(request.userInfo.username),
     groups: Array.isArray(request.userInfo.groups) ? request.userInfo.groups.filter((g) => typeof g === 'string') : [],
     dryRun: request.dryRun === true,
   };
+}
+
+function subResourceField(subResource: unknown): { subResource?: string } {
+  return typeof subResource === 'string' && subResource !== '' ? { subResource: text(subResource) } : {};
+}
+
+/** The request's name, else the object's, else `generateName*` before the API server has made one. */
+function objectName(request: AdmissionRequest, meta: Record<string, unknown> | undefined): string | undefined {
+  const generateName = text(meta?.generateName);
+  return text(request.name) || text(meta?.name) || (generateName === undefined ? undefined : `${generateName}*`);
 }
 
 function metadataOf(object: unknown): Record<string, unknown> | undefined {

@@ -6,7 +6,7 @@ import { type Connection, loadConnection } from './connection.ts';
 export class KubeApiError extends Error {
   readonly statusCode: number;
   readonly reason: string;
-  constructor(method: string, path: string, statusCode: number, reason: string, message: string) {
+  constructor({ method, path }: { method: string; path: string }, { statusCode, reason, message }: { statusCode: number; reason: string; message: string }) {
     super(`${method} ${path}: ${statusCode} ${reason}: ${message}`);
     this.name = 'KubeApiError';
     this.statusCode = statusCode;
@@ -15,6 +15,14 @@ export class KubeApiError extends Error {
 }
 
 export type WatchEventType = 'ADDED' | 'MODIFIED' | 'DELETED' | 'BOOKMARK' | 'ERROR';
+
+/** What a watch reports: each event; once, how it ended; and when the API server accepted it. */
+export interface WatchHandlers {
+  onEvent(type: WatchEventType, object: Record<string, unknown>): void;
+  /** Exactly once: null when the watch ended normally (or went idle), the error otherwise. */
+  done(error: Error | null): void;
+  opened?(): void;
+}
 
 export interface RequestOptions {
   readonly body?: unknown;
@@ -80,18 +88,8 @@ export class KubeApi {
     throw statusError(method, url.pathname, status, text);
   }
 
-  /**
-   * Streams watch events, one JSON object per line. `opened` is called when the API server
-   * accepts the watch; `done` exactly once: with null when the watch ends normally (or went
-   * idle), with an error otherwise. Returns a function that stops the watch.
-   */
-  watch(
-    path: string,
-    query: Readonly<Record<string, string>>,
-    onEvent: (type: WatchEventType, object: Record<string, unknown>) => void,
-    done: (error: Error | null) => void,
-    opened: () => void = () => {},
-  ): () => void {
+  /** Streams watch events, one JSON object per line. Returns a function that stops the watch. */
+  watch(path: string, query: Readonly<Record<string, string>>, { onEvent, done, opened = () => {} }: WatchHandlers): () => void {
     const url = this.url(path, { ...query, watch: 'true' });
     let finished = false;
     let request: ReturnType<typeof https.get> | undefined;
@@ -170,5 +168,5 @@ function statusError(method: string, path: string, status: number, text: string)
   } catch {
     // not a Status object; keep the raw text
   }
-  return new KubeApiError(method, path, status, reason, message);
+  return new KubeApiError({ method, path }, { statusCode: status, reason, message });
 }

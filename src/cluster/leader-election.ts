@@ -94,19 +94,23 @@ export class LeaderElector {
       return this.renewed(attemptStarted);
     }
     const holder = lease.spec.holderIdentity ?? '';
-    const record = `${holder}@${lease.spec.renewTime ?? lease.spec.acquireTime ?? ''}`;
-    if (this.observed?.record !== record) this.observed = { record, at: Date.now() };
-    const expired = Date.now() - this.observed.at > (lease.spec.leaseDurationSeconds ?? this.options.leaseDurationSeconds) * 1000;
     if (holder === this.options.identity) {
       await this.put({ ...lease, spec: { ...lease.spec, renewTime: microTime(now), leaseDurationSeconds: this.options.leaseDurationSeconds } });
       return this.renewed(attemptStarted);
     }
-    if (holder !== '' && !expired) {
+    if (holder !== '' && !this.expired(lease)) {
       if (this.leading) this.setLeading(false);
       return;
     }
     await this.put({ ...this.newLease(now, lease), metadata: lease.metadata });
     this.renewed(attemptStarted);
+  }
+
+  /** Whether this replica has seen the same holder and renew time for longer than the lease lasts. */
+  private expired(lease: Lease): boolean {
+    const record = `${lease.spec.holderIdentity ?? ''}@${lease.spec.renewTime ?? lease.spec.acquireTime ?? ''}`;
+    if (this.observed?.record !== record) this.observed = { record, at: Date.now() };
+    return Date.now() - this.observed.at > (lease.spec.leaseDurationSeconds ?? this.options.leaseDurationSeconds) * 1000;
   }
 
   private newLease(now: Date, previous: Lease | undefined): Lease {

@@ -115,13 +115,11 @@ export class ResourceCache<T extends CachedObject> {
   private watch(): void {
     if (this.stopped) return;
     const query = { resourceVersion: this.resourceVersion, allowWatchBookmarks: 'true' };
-    this.stopWatch = this.api.watch(
-      this.options.path,
-      query,
-      (type, object) => this.apply(type, object),
-      (error) => this.watchEnded(error),
-      () => this.healthy(),
-    );
+    this.stopWatch = this.api.watch(this.options.path, query, {
+      onEvent: (type, object) => this.apply(type, object),
+      done: (error) => this.watchEnded(error),
+      opened: () => this.healthy(),
+    });
   }
 
   /** Healthy again once the API server accepts the watch, not when the request is merely sent. */
@@ -172,34 +170,36 @@ export class ResourceCache<T extends CachedObject> {
     const name = object.metadata?.name ?? '';
     const previous = this.get(namespace, name);
     if (type === 'DELETED') {
-      const objects = this.byNamespace.get(namespace);
-      objects?.delete(name);
-      // Namespaces come and go: do not keep an empty map per namespace ever seen.
-      if (objects?.size === 0) this.byNamespace.delete(namespace);
+      this.remove(namespace, name);
       this.emit({ type: 'deleted', object, previous });
       return;
     }
+    this.store(object);
+    this.emit({ type: previous === undefined ? 'added' : 'modified', object, previous });
+  }
+
+  private store(object: T): void {
+    const namespace = object.metadata?.namespace ?? '';
     let objects = this.byNamespace.get(namespace);
     if (objects === undefined) {
       objects = new Map();
       this.byNamespace.set(namespace, objects);
     }
-    objects.set(name, object);
-    this.emit({ type: previous === undefined ? 'added' : 'modified', object, previous });
+    objects.set(object.metadata?.name ?? '', object);
+  }
+
+  private remove(namespace: string, name: string): void {
+    const objects = this.byNamespace.get(namespace);
+    objects?.delete(name);
+    // Namespaces come and go: do not keep an empty map per namespace ever seen.
+    if (objects?.size === 0) this.byNamespace.delete(namespace);
   }
 
   private replaceAll(items: readonly T[]): void {
     this.byNamespace.clear();
-    for (const object of items) {
-      const namespace = object.metadata?.namespace ?? '';
-      let objects = this.byNamespace.get(namespace);
-      if (objects === undefined) {
-        objects = new Map();
-        this.byNamespace.set(namespace, objects);
-      }
-      objects.set(object.metadata?.name ?? '', object);
-    }
+    for (const object of items) this.store(object);
   }
+
 
   private emit(event: CacheEvent<T>): void {
     for (const listener of this.listeners) {

@@ -71,7 +71,7 @@ export function overloaded(reason: string): TransportRejection {
 export function notFound(method: string, path: string, admissionPath: boolean): TransportRejection {
   return admissionPath
     ? { status: 405, body: { error: 'MethodNotAllowed', message: `${method} is not allowed on ${path}; send an AdmissionReview with POST` } }
-    : { status: 404, body: { error: 'NotFound', message: `no route ${method} ${path}; the webhook serves POST /mutate, POST /validate, GET /healthz, GET /readyz` } };
+    : { status: 404, body: { error: 'NotFound', message: `no route ${method} ${path}; the webhook serves POST /mutate, POST /validate, GET /healthz, GET /readyz, GET /metrics` } };
 }
 
 export const clientCertificateRequired: TransportRejection = {

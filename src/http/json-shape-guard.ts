@@ -43,23 +43,29 @@ const CLOSE_BRACKET = 0x5d;
  * indexOf per string when a body holds hundreds of thousands of short ones.
  */
 export function assertJsonShape(body: Uint8Array, limits: JsonShapeLimits = defaultJsonShapeLimits): void {
-  let depth = 0;
-  let values = 1;
+  const count = { depth: 0, values: 1 };
   let inString = false;
   for (let i = 0; i < body.length; i++) {
-    const byte = body[i];
+    const byte = body[i] as number;
     if (inString) {
       if (byte === BACKSLASH) i++;
       else if (byte === QUOTE) inString = false;
     } else if (byte === QUOTE) {
       inString = true;
-    } else if (byte === OPEN_BRACE || byte === OPEN_BRACKET) {
-      if (++depth > limits.maxDepth) throw new JsonShapeError('depth', limits);
-      if (++values > limits.maxValues) throw new JsonShapeError('values', limits);
-    } else if (byte === CLOSE_BRACE || byte === CLOSE_BRACKET) {
-      depth--;
-    } else if (byte === COMMA && ++values > limits.maxValues) {
-      throw new JsonShapeError('values', limits);
+    } else {
+      countStructure(byte, count, limits);
     }
+  }
+}
+
+/** Nesting and values for one byte outside strings; throws at the first limit crossed. */
+function countStructure(byte: number, count: { depth: number; values: number }, limits: JsonShapeLimits): void {
+  if (byte === OPEN_BRACE || byte === OPEN_BRACKET) {
+    if (++count.depth > limits.maxDepth) throw new JsonShapeError('depth', limits);
+    if (++count.values > limits.maxValues) throw new JsonShapeError('values', limits);
+  } else if (byte === CLOSE_BRACE || byte === CLOSE_BRACKET) {
+    count.depth--;
+  } else if (byte === COMMA && ++count.values > limits.maxValues) {
+    throw new JsonShapeError('values', limits);
   }
 }

@@ -24,7 +24,12 @@ export function readTlsPair(certFile: string, keyFile: string): TlsPair & { notA
  * mounted Secrets. On a change, `apply` receives the new pair; an unreadable or mismatched
  * pair is logged and the previous one kept. Returns a function that stops watching.
  */
-export function watchTlsPair(certFile: string, keyFile: string, apply: (pair: TlsPair & { notAfter: Date }) => void, log: Logger, intervalMs = 1000): () => void {
+export function watchTlsPair(
+  { certFile, keyFile }: { readonly certFile: string; readonly keyFile: string },
+  apply: (pair: TlsPair & { notAfter: Date }) => void,
+  log: Logger,
+  intervalMs = 1000,
+): () => void {
   const reload = (): void => {
     try {
       const pair = readTlsPair(certFile, keyFile);

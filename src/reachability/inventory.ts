@@ -55,6 +55,11 @@ function collect(inventory: Inventory, source: string, value: unknown): void {
     for (const item of object.items) collect(inventory, source, item);
     return;
   }
+  collectObject(inventory, source, object);
+}
+
+/** The kinds the engine needs; everything else is skipped. */
+function collectObject(inventory: Inventory, source: string, object: KubeObject): void {
   if (object.kind === 'Namespace') inventory.namespaces.push({ name: String(object.metadata?.name ?? ''), labels: labelsOf(object) });
   if (object.kind === 'Pod' && !finished(object)) inventory.pods.push(podOf(object));
   if (object.kind === 'NetworkPolicy') inventory.policies.push(policyOf(object, source));

@@ -33,7 +33,8 @@ function plural(count: number, word: string): string {
   return `${count} ${word}${count === 1 ? '' : 's'}`;
 }
 
-function svgOpen(id: string, title: string, description: string, width: number, height: number): string {
+function svgOpen(id: string, text: { readonly title: string; readonly description: string }, { width, height }: { readonly width: number; readonly height: number }): string {
+  const { title, description } = text;
   return (
     `<svg class="chart" id="${id}" data-chart="${id}" role="img" aria-labelledby="${id}-title" aria-describedby="${id}-desc" viewBox="0 0 ${width} ${height}" width="${width}" height="${height}" xmlns="http://www.w3.org/2000/svg">` +
     `<title id="${id}-title">${escapeHtml(title)}</title><desc id="${id}-desc">${escapeHtml(description)}</desc>`
@@ -69,7 +70,7 @@ export function breakdownChart(id: string, title: string, data: Breakdown): stri
     );
   });
   const empty = entries.length === 0 ? `<text class="empty" x="8" y="20">No records</text>` : '';
-  return `${svgOpen(id, title, description, width, height)}${rows.join('')}${empty}</svg>`;
+  return `${svgOpen(id, { title, description }, { width, height })}${rows.join('')}${empty}</svg>`;
 }
 
 const plotLeft = 48;
@@ -94,7 +95,7 @@ export function timelineChart(id: string, title: string, timeline: Timeline): st
     `<text class="tick" x="${plotLeft - 6}" y="${plotTop + 4}" text-anchor="end">${max}</text>` +
     `<text class="tick" x="${plotLeft - 6}" y="${plotTop + plotHeight}" text-anchor="end">0</text>` +
     timeTicks(buckets.map((bucket) => bucket.start), slot);
-  return `${svgOpen(id, title, description, width, height)}${axis}${bars.join('')}</svg>`;
+  return `${svgOpen(id, { title, description }, { width, height })}${axis}${bars.join('')}</svg>`;
 }
 
 function timelineBar(bucket: Timeline['buckets'][number], index: number, slot: number, max: number): string {

@@ -65,13 +65,11 @@ function watchUntilDone(api: KubeApi, path: string, query: Record<string, string
   return new Promise((resolve) => {
     const events: WatchResult['events'] = [];
     let opened = false;
-    api.watch(
-      path,
-      query,
-      (type, object) => events.push([type, object]),
-      (error) => resolve({ events, error, opened }),
-      () => (opened = true),
-    );
+    api.watch(path, query, {
+      onEvent: (type, object) => events.push([type, object]),
+      done: (error) => resolve({ events, error, opened }),
+      opened: () => (opened = true),
+    });
   });
 }
 
@@ -122,12 +120,7 @@ t.test('stopping a watch ends it without calling done', async (t) => {
   });
   let doneCalls = 0;
   const stop = await new Promise<() => void>((resolve) => {
-    const stopWatch = server.api().watch(
-      '/api/v1/namespaces',
-      {},
-      () => resolve(stopWatch),
-      () => doneCalls++,
-    );
+    const stopWatch = server.api().watch('/api/v1/namespaces', {}, { onEvent: () => resolve(stopWatch), done: () => doneCalls++ });
   });
   stop();
   await new Promise((resolve) => setTimeout(resolve, 100));

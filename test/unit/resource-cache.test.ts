@@ -1,7 +1,7 @@
 import t from 'tap';
 import { pino } from 'pino';
 import { ClusterCache } from '../../src/cluster/cluster-cache.ts';
-import { KubeApiError, type KubeApi, type WatchEventType } from '../../src/cluster/kube-api.ts';
+import { KubeApiError, type KubeApi, type WatchEventType, type WatchHandlers } from '../../src/cluster/kube-api.ts';
 import { ResourceCache } from '../../src/cluster/resource-cache.ts';
 import { ClusterStateUnavailableError } from '../../src/policy/decision.ts';
 
@@ -30,10 +30,10 @@ function scriptedApi() {
       const more = options.query?.continue === undefined && items.length > 1;
       return { metadata: { resourceVersion: String(resourceVersion), continue: more ? 'page-2' : undefined }, items: page };
     },
-    watch(path: string, query: Record<string, string>, onEvent: (type: WatchEventType, object: Record<string, unknown>) => void, done: (error: Error | null) => void, opened: () => void) {
+    watch(path: string, query: Record<string, string>, { onEvent, done, opened }: WatchHandlers) {
       calls.push(`watch ${path} rv=${query.resourceVersion}`);
       watches.push({ query, emit: onEvent, end: done });
-      opened();
+      opened?.();
       return () => {};
     },
   } as unknown as KubeApi;
@@ -96,7 +96,7 @@ t.test('410 Gone (an ERROR event) and a failed watch relist; an unreachable API 
   t.same(cache.all().map((o) => o.metadata?.name), ['a', 'fresh']);
 
   server.failNextLists(2);
-  server.watches.at(-1)!.end(new KubeApiError('GET', '/api/v1/namespaces', 500, 'InternalError', 'etcd leader changed'));
+  server.watches.at(-1)!.end(new KubeApiError({ method: 'GET', path: '/api/v1/namespaces' }, { statusCode: 500, reason: 'InternalError', message: 'etcd leader changed' }));
   await settle(10);
   t.ok(cache.brokenSince !== undefined, 'marked broken while the API server fails');
   t.match(cache.lastError, /etcd leader changed|ECONNREFUSED/, 'the last failure is kept for /readyz');
