@@ -7,7 +7,7 @@
  */
 import Fastify from 'fastify';
 import { defaultTransportLimits } from '../src/http/limits.ts';
-import { admissionApiVersion } from '../src/admission/review.ts';
+import { admissionApiVersion } from '../src/kube/admission-review.ts';
 import { serveForBenchmark, tlsFromArgs } from './child.ts';
 
 const app = Fastify({

@@ -13,11 +13,11 @@
  */
 import { loadConfig } from '../src/config/load.ts';
 import type { Config } from '../src/config/types.ts';
-import type { AdmissionReview, KubeObject } from '../src/admission/review.ts';
+import type { AdmissionReview, KubeObject } from '../src/kube/admission-review.ts';
 import { renderBaseline } from '../src/policy/baseline.ts';
 import type { NamespaceView } from '../src/policy/decision.ts';
-import type { NetworkPolicy } from '../src/policy/network-policy.ts';
-import { annotations, labels } from '../src/policy/vocabulary.ts';
+import type { NetworkPolicy } from '../src/kube/network-policy.ts';
+import { annotations, labels } from '../src/kube/vocabulary.ts';
 
 export type Variant = 'mutate' | 'validate';
 

@@ -13,7 +13,7 @@ import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { stringify } from 'yaml';
 import { matrixJson, runReachability } from '../src/cli/reachability.ts';
-import type { NetworkPolicy } from '../src/policy/network-policy.ts';
+import type { NetworkPolicy } from '../src/kube/network-policy.ts';
 import { describeVerdict } from '../src/reachability/describe.ts';
 import { reachabilityMatrix } from '../src/reachability/matrix.ts';
 import type { ContainerPort, PodInfo } from '../src/reachability/model.ts';

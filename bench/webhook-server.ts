@@ -13,7 +13,7 @@
  * of the measured cost, as they are in production.
  */
 import { pino } from 'pino';
-import type { BaselineEnsurer } from '../src/admission/handler.ts';
+import type { BaselineConverger } from '../src/policy/baseline-convergence.ts';
 import { createAuditSink } from '../src/audit/audit-log.ts';
 import { operationalStdout } from '../src/audit/stdout.ts';
 import { loadConfig } from '../src/config/load.ts';
@@ -21,7 +21,7 @@ import { buildApp } from '../src/http/app.ts';
 import { createMetrics } from '../src/metrics/metrics.ts';
 import { observedAudit } from '../src/metrics/observed-audit.ts';
 import type { ClusterState, NamespaceView } from '../src/policy/decision.ts';
-import type { NetworkPolicy } from '../src/policy/network-policy.ts';
+import type { NetworkPolicy } from '../src/kube/network-policy.ts';
 import { serveForBenchmark, tlsFromArgs } from './child.ts';
 import { benchBaseline, benchNamespace, benchNamespaceView } from './fixtures.ts';
 
@@ -43,7 +43,7 @@ const cluster: ClusterState = {
 };
 
 /** Stands in for BaselineApplier, which would call the API server; steady state never needs it. */
-const baseline: BaselineEnsurer = {
+const baseline: BaselineConverger = {
   async converge(namespace) {
     counters.baselineEnsures++;
     return { policies: policies.get(namespace) ?? [], changed: [] };

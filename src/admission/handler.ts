@@ -1,4 +1,4 @@
-import type { NetworkPolicy } from '../policy/network-policy.ts';
+import type { NetworkPolicy } from '../kube/network-policy.ts';
 import type { AuditSink } from '../audit/audit-log.ts';
 import { type AdmissionOutcome, admissionRecord } from '../audit/admission-record.ts';
 import type { Mode } from '../config/types.ts';
@@ -8,24 +8,20 @@ import { modeFor } from '../policy/mode.ts';
 import { validateNetworkPolicy } from '../policy/network-policy-rules.ts';
 import { mutateNamespace, validateNamespace } from '../policy/namespace-rules.ts';
 import { mutatePod, validatePod } from '../policy/pod-rules.ts';
-import type { RuleId } from '../policy/vocabulary.ts';
+import type { RuleId } from '../kube/vocabulary.ts';
 import { diffPatch } from './patch.ts';
 import { allowed, badRequest, denied, errored, patched, withAuditAnnotations, withWarnings } from './responses.ts';
 import { incompleteness } from './request-completeness.ts';
-import type { AdmissionRequest, AdmissionResponse } from './review.ts';
+import type { AdmissionRequest, AdmissionResponse } from '../kube/admission-review.ts';
+import type { BaselineConverger, Convergence } from '../policy/baseline-convergence.ts';
 
 export type WebhookPath = 'mutate' | 'validate';
-
-/** Makes a namespace's baseline exist: the policies as the API server now holds them, and which ones it changed. */
-export interface BaselineEnsurer {
-  converge(namespace: string, options: { dryRun: boolean; trigger: string }): Promise<{ readonly policies: readonly NetworkPolicy[]; readonly changed: readonly string[] }>;
-}
 
 export interface AdmissionDeps {
   readonly context: RuleContext;
   readonly audit: AuditSink;
   /** Absent when the webhook runs without write access: POD-PROTECTED then only reports. */
-  readonly baseline?: BaselineEnsurer;
+  readonly baseline?: BaselineConverger;
   /**
    * How long self-heal may take before the pod is refused with the reason. Below the
    * webhook's timeoutSeconds (5 s), so the user reads our message, not "context deadline
@@ -124,10 +120,10 @@ async function decide(webhook: WebhookPath, request: AdmissionRequest, deps: Adm
 async function decideAfterBaseline(request: AdmissionRequest, first: Decision, rule: Rule, deps: AdmissionDeps): Promise<Decision> {
   const namespace = first.baselineNeeded as string;
   const dryRun = request.dryRun === true;
-  let result: Awaited<ReturnType<BaselineEnsurer['converge']>>;
+  let result: Convergence;
   try {
     result = await withTimeout(
-      (deps.baseline as BaselineEnsurer).converge(namespace, { dryRun, trigger: `pod admission ${request.uid}` }),
+      (deps.baseline as BaselineConverger).converge(namespace, { dryRun, trigger: `pod admission ${request.uid}` }),
       deps.selfHealTimeoutMs ?? defaultSelfHealTimeoutMs,
     );
   } catch (error) {

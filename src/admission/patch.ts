@@ -1,5 +1,5 @@
 import jsonPatch, { type Operation } from 'fast-json-patch';
-import type { KubeObject } from './review.ts';
+import type { KubeObject } from '../kube/admission-review.ts';
 
 /**
  * RFC 6902 operations that turn `original` into `mutated`. Rules edit copy-on-write: what

@@ -1,4 +1,4 @@
-import type { AdmissionRequest } from './review.ts';
+import type { AdmissionRequest } from '../kube/admission-review.ts';
 
 /** The kinds the rules govern, and whether their objects live in a namespace. */
 const governedKinds: Readonly<Record<string, { readonly namespaced: boolean }>> = {

@@ -1,5 +1,5 @@
 import type { Operation as PatchOperation } from 'fast-json-patch';
-import type { AdmissionResponse } from './review.ts';
+import type { AdmissionResponse } from '../kube/admission-review.ts';
 
 /**
  * The only places AdmissionResponses are made. Denied (403) means a rule said no; errored

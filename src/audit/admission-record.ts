@@ -1,7 +1,7 @@
 import type { Operation as PatchOperation } from 'fast-json-patch';
-import type { AdmissionRequest, AdmissionResponse } from '../admission/review.ts';
+import type { AdmissionRequest, AdmissionResponse } from '../kube/admission-review.ts';
 import type { Mode } from '../config/types.ts';
-import type { RuleId } from '../policy/vocabulary.ts';
+import type { RuleId } from '../kube/vocabulary.ts';
 import type { AdmissionAuditRecord, AuditDecision } from './audit-log.ts';
 
 /** What the handler concluded for one request: the response and what the audit record says about it. */

@@ -1,6 +1,6 @@
 import type { Operation as PatchOperation } from 'fast-json-patch';
 import type { Mode } from '../config/types.ts';
-import type { RuleId } from '../policy/vocabulary.ts';
+import type { RuleId } from '../kube/vocabulary.ts';
 import { BufferedWriter, type BufferedWriterStats } from './buffered-writer.ts';
 import { openSinkDescriptor } from './sink-descriptor.ts';
 import { type WriterOptions, stdoutWriter, writerOptions } from './stdout.ts';

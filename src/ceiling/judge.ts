@@ -1,4 +1,4 @@
-import type { LabelSelector, NetworkPolicySpec } from '../policy/network-policy.ts';
+import type { LabelSelector, NetworkPolicySpec } from '../kube/network-policy.ts';
 import type { Cidr } from '../reachability/cidr.ts';
 import type { Selector } from '../reachability/label-selector.ts';
 import type { Direction, Policy, Rule } from '../reachability/policy.ts';

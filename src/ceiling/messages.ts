@@ -1,6 +1,6 @@
-import { profileFor } from '../policy/baseline.ts';
+import { profileFor } from '../config/profiles.ts';
 import type { Config } from '../config/types.ts';
-import type { NetworkPolicy } from '../policy/network-policy.ts';
+import type { NetworkPolicy } from '../kube/network-policy.ts';
 import { InvalidPolicyError } from '../reachability/errors.ts';
 import { parsePolicy, type Policy } from '../reachability/policy.ts';
 import { describeWidening } from './describe.ts';

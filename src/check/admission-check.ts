@@ -6,11 +6,11 @@
  */
 import fastJsonPatch, { type Operation as PatchOperation } from 'fast-json-patch';
 import { type AdmissionDeps, handleAdmission, type WebhookPath } from '../admission/handler.ts';
-import type { AdmissionRequest, AdmissionResponse, KubeObject, Operation, UserInfo } from '../admission/review.ts';
+import type { AdmissionRequest, AdmissionResponse, KubeObject, Operation, UserInfo } from '../kube/admission-review.ts';
 import type { AdmissionAuditRecord, AuditRecord } from '../audit/audit-log.ts';
 import type { Config } from '../config/types.ts';
 import { isManaged } from '../policy/baseline.ts';
-import { annotations, type RuleId } from '../policy/vocabulary.ts';
+import { annotations, type RuleId } from '../kube/vocabulary.ts';
 import type { Candidate } from './candidates.ts';
 import type { SimulatedCluster } from './simulated-cluster.ts';
 

@@ -3,7 +3,7 @@
  * and NetworkPolicies as written, and the pods the controllers create from the pod templates of
  * Deployments, ReplicaSets, StatefulSets, DaemonSets, Jobs and CronJobs. Pure: no I/O.
  */
-import type { KubeObject, UserInfo } from '../admission/review.ts';
+import type { KubeObject, UserInfo } from '../kube/admission-review.ts';
 
 /** One object of the input, with the file (or API URL) it came from. */
 export interface SourcedObject {

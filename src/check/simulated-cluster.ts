@@ -1,10 +1,11 @@
-import type { KubeObject } from '../admission/review.ts';
+import type { KubeObject } from '../kube/admission-review.ts';
 import type { Config } from '../config/types.ts';
-import { isManaged, profileFor, renderBaseline } from '../policy/baseline.ts';
+import { profileFor } from '../config/profiles.ts';
+import { isManaged, renderBaseline } from '../policy/baseline.ts';
 import type { ClusterState, NamespaceView } from '../policy/decision.ts';
 import { isExemptNamespace } from '../policy/exemptions.ts';
-import type { NetworkPolicy } from '../policy/network-policy.ts';
-import { labels } from '../policy/vocabulary.ts';
+import type { NetworkPolicy } from '../kube/network-policy.ts';
+import { labels } from '../kube/vocabulary.ts';
 import type { ReviewedKind } from './candidates.ts';
 
 /**

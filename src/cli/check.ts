@@ -1,5 +1,5 @@
 import { parseArgs } from 'node:util';
-import type { UserInfo } from '../admission/review.ts';
+import type { UserInfo } from '../kube/admission-review.ts';
 import { checkAll } from '../check/admission-check.ts';
 import { type Candidate, CandidateError, candidateOf, type SourcedObject, sourcedObjects } from '../check/candidates.ts';
 import { type CheckReport, checkJson, checkText } from '../check/render.ts';

@@ -1,27 +1,14 @@
 import { isDeepStrictEqual } from 'node:util';
 import type { Logger } from 'pino';
-import type { BaselineEnsurer } from '../admission/handler.ts';
 import type { AuditSink } from '../audit/audit-log.ts';
 import type { Config } from '../config/types.ts';
-import { isManaged, profileFor, renderBaseline } from '../policy/baseline.ts';
-import type { NetworkPolicy } from '../policy/network-policy.ts';
-import { managerName } from '../policy/vocabulary.ts';
+import type { BaselineConverger, ConvergeOptions, Convergence } from '../policy/baseline-convergence.ts';
+import { profileFor } from '../config/profiles.ts';
+import { isManaged, renderBaseline } from '../policy/baseline.ts';
+import type { NetworkPolicy } from '../kube/network-policy.ts';
+import { managerName } from '../kube/vocabulary.ts';
 import type { ClusterCache } from './cluster-cache.ts';
 import { KubeApiError, type KubeApi, type RequestOptions } from './kube-api.ts';
-
-export interface ConvergeOptions {
-  readonly dryRun: boolean;
-  /** What asked for it, for the audit record: `pod admission <uid>`, `namespace created`, ... */
-  readonly trigger: string;
-  /** False to leave the audit record to the caller (the start-up backfill writes one summary). */
-  readonly record?: boolean;
-}
-
-/** The namespace's baseline policies as the API server now holds them, and the names changed. */
-export interface Convergence {
-  readonly policies: readonly NetworkPolicy[];
-  readonly changed: readonly string[];
-}
 
 export interface BaselinePlan {
   readonly create: NetworkPolicy[];
@@ -42,7 +29,7 @@ const maxAttempts = 4;
  * A same-named policy that netpol-hygiene does not manage is left alone and reported.
  * https://kubernetes.io/docs/reference/using-api/server-side-apply/
  */
-export class BaselineApplier implements BaselineEnsurer {
+export class BaselineApplier implements BaselineConverger {
   private readonly api: KubeApi;
   private readonly config: Config;
   private readonly cluster: ClusterCache;

@@ -3,7 +3,7 @@ import { ceilingMessages } from '../ceiling/messages.ts';
 import type { Config } from '../config/types.ts';
 import { isManaged } from '../policy/baseline.ts';
 import type { NamespaceView } from '../policy/decision.ts';
-import type { NetworkPolicy } from '../policy/network-policy.ts';
+import type { NetworkPolicy } from '../kube/network-policy.ts';
 
 /** Where a finding is also told to people who read Events (BaselineApplier in production). */
 export interface EventRecorder {

@@ -1,7 +1,6 @@
 import type { Logger } from 'pino';
 import { type ClusterState, ClusterStateUnavailableError, type NamespaceView } from '../policy/decision.ts';
-import type { NetworkPolicy } from '../policy/network-policy.ts';
-import type { Readiness } from '../http/app.ts';
+import type { NetworkPolicy } from '../kube/network-policy.ts';
 import type { KubeApi } from './kube-api.ts';
 import { ResourceCache } from './resource-cache.ts';
 
@@ -17,7 +16,7 @@ const defaultStaleAfterMs = 30_000;
  * Answers only after the first sync, and stops answering (fail closed) when the API server
  * has been unreachable for longer than `staleAfterMs`.
  */
-export class ClusterCache implements ClusterState, Readiness {
+export class ClusterCache implements ClusterState {
   readonly namespaces: ResourceCache<CachedNamespace>;
   readonly policies: ResourceCache<NetworkPolicy>;
   private readonly staleAfterMs: number;

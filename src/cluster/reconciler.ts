@@ -5,19 +5,19 @@ import type { Config } from '../config/types.ts';
 import { isManaged } from '../policy/baseline.ts';
 import { isExemptNamespace } from '../policy/exemptions.ts';
 import type { NamespaceView } from '../policy/decision.ts';
-import type { NetworkPolicy } from '../policy/network-policy.ts';
-import type { CacheEvent } from './resource-cache.ts';
+import type { NetworkPolicy } from '../kube/network-policy.ts';
+import type { BaselineConverger } from '../policy/baseline-convergence.ts';
+import type { CacheEvent, CachedObject, ResourceCache } from './resource-cache.ts';
 
-/** What the reconciler needs from the applier (BaselineApplier in production). */
-export interface Converger {
+/** What the reconciler needs from the applier (BaselineApplier in production): the convergence contract, and a cheap check first. */
+export interface Converger extends BaselineConverger {
   needsRepair(namespace: string): boolean;
-  converge(namespace: string, options: { dryRun: false; trigger: string; record?: boolean }): Promise<{ changed: readonly string[] }>;
 }
 
-/** What it reads from the caches (ClusterCache in production). */
+/** The slice of the caches it reads (ClusterCache in production). */
 export interface ReconcilerCache {
-  namespaces: { all(): NamespaceView[]; get(namespace: '', name: string): NamespaceView | undefined; onEvent(listener: (event: CacheEvent<NamespaceView>) => void): void };
-  policies: { list(namespace: string): NetworkPolicy[]; onEvent(listener: (event: CacheEvent<NetworkPolicy>) => void): void };
+  readonly namespaces: Pick<ResourceCache<NamespaceView & CachedObject>, 'all' | 'get' | 'onEvent'>;
+  readonly policies: Pick<ResourceCache<NetworkPolicy>, 'list' | 'onEvent'>;
   notReadyReason(): string | undefined;
 }
 

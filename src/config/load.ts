@@ -3,7 +3,8 @@ import { Ajv, type ErrorObject } from 'ajv';
 import { parse as parseYaml } from 'yaml';
 import { configSchema } from './schema.ts';
 import { ceilingProblems } from './ceiling-checks.ts';
-import type { Config, Profile, TierIngress } from './types.ts';
+import type { Config } from './types.ts';
+import { optOutProfile, profileNamed, tierPolicyName } from './profiles.ts';
 
 /** Raised when a config file cannot be used; `problems` names every bad path and why. */
 export class ConfigError extends Error {
@@ -14,22 +15,6 @@ export class ConfigError extends Error {
     this.problems = problems;
   }
 }
-
-/**
- * A configured profile by name. Profiles live in a plain object, so a label value such as
- * `constructor` must not find Object.prototype's members.
- */
-export function profileNamed(config: Config, name: string): Profile | undefined {
-  return Object.hasOwn(config.profiles, name) ? config.profiles[name] : undefined;
-}
-
-/** The NetworkPolicy name of a tier's ingress rule: `policyName`, else `allow-ingress-to-<tier>`. */
-export function tierPolicyName(ingress: TierIngress): string {
-  return ingress.policyName ?? `allow-ingress-to-${ingress.tier}`;
-}
-
-/** The profile name that means "opt out"; it is never a configurable profile. */
-export const optOutProfile = 'none';
 
 const builtinConfigPath = new URL('../../config/default.yaml', import.meta.url);
 const validate = new Ajv({ allErrors: true, useDefaults: true, strict: true }).compile(configSchema);

@@ -6,7 +6,7 @@ import type { Logger } from 'pino';
 import { parse as secureJsonParse } from 'secure-json-parse';
 import { type AdmissionDeps, type WebhookPath, handleAdmission } from '../admission/handler.ts';
 import { errored } from '../admission/responses.ts';
-import { type AdmissionReview, admissionApiVersion, admissionReviewSchema } from '../admission/review.ts';
+import { type AdmissionReview, admissionApiVersion, admissionReviewSchema } from '../kube/admission-review.ts';
 import { type TransportRejection, clientCertificateRequired, clientErrorRejection, missingHost, notFound, rawHttpResponse, transportError } from './errors.ts';
 import { type InFlight, registerInFlightGate } from './in-flight-gate.ts';
 import { assertJsonShape } from './json-shape-guard.ts';

@@ -1,9 +1,7 @@
-import type { NetworkPolicy, NetworkPolicyPeer, NetworkPolicySpec } from './network-policy.ts';
+import type { NetworkPolicy, NetworkPolicyPeer, NetworkPolicySpec } from '../kube/network-policy.ts';
 import type { Config, Profile, TierIngress, TierPeer } from '../config/types.ts';
-import { profileNamed, tierPolicyName } from '../config/load.ts';
-
-export { tierPolicyName };
-import { labels, managerName } from './vocabulary.ts';
+import { tierPolicyName } from '../config/profiles.ts';
+import { labels, managerName } from '../kube/vocabulary.ts';
 
 export const defaultDenyPolicyName = 'default-deny';
 
@@ -50,13 +48,6 @@ export function renderBaseline(namespace: string, profile: Profile, config: Conf
   }
   for (const ingress of profile.tiers) policies.push(tierPolicy(namespace, ingress, config.tierLabel.key));
   return policies;
-}
-
-/** The profile a namespace is governed by; an unknown or missing label means the default. */
-export function profileFor(namespaceLabels: Readonly<Record<string, string>> | undefined, config: Config): { name: string; profile: Profile } {
-  const requested = namespaceLabels?.[labels.profile];
-  const name = requested !== undefined && profileNamed(config, requested) !== undefined ? requested : config.defaultProfile;
-  return { name, profile: profileNamed(config, name) as Profile };
 }
 
 export function isManaged(policy: { metadata?: { labels?: Readonly<Record<string, string>> } } | null | undefined): boolean {

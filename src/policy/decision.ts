@@ -1,7 +1,7 @@
-import type { NetworkPolicy } from './network-policy.ts';
-import type { AdmissionRequest, KubeObject } from '../admission/review.ts';
+import type { NetworkPolicy } from '../kube/network-policy.ts';
+import type { AdmissionRequest, KubeObject } from '../kube/admission-review.ts';
 import type { Config } from '../config/types.ts';
-import type { RuleId } from './vocabulary.ts';
+import type { RuleId } from '../kube/vocabulary.ts';
 
 /** A rule's "no": the mode decides whether it becomes a denial, a warning or a record. */
 export interface Violation {

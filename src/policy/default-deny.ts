@@ -1,4 +1,4 @@
-import type { LabelSelector, NetworkPolicy } from './network-policy.ts';
+import type { LabelSelector, NetworkPolicy } from '../kube/network-policy.ts';
 
 export interface DefaultDenyCoverage {
   readonly ingress: boolean;

@@ -1,4 +1,4 @@
-import type { AdmissionRequest } from '../admission/review.ts';
+import type { AdmissionRequest } from '../kube/admission-review.ts';
 import type { Config } from '../config/types.ts';
 
 /**

@@ -1,7 +1,7 @@
-import type { AdmissionRequest } from '../admission/review.ts';
+import type { AdmissionRequest } from '../kube/admission-review.ts';
 import { type Mode, modes } from '../config/types.ts';
 import type { RuleContext } from './decision.ts';
-import { labels } from './vocabulary.ts';
+import { labels } from '../kube/vocabulary.ts';
 
 /**
  * The mode a decision goes out in: the namespace's netpol-hygiene.io/mode label, else the

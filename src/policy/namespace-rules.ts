@@ -1,9 +1,9 @@
-import type { AdmissionRequest, KubeObject } from '../admission/review.ts';
-import { optOutProfile, profileNamed } from '../config/load.ts';
+import type { AdmissionRequest, KubeObject } from '../kube/admission-review.ts';
+import { optOutProfile, profileNamed } from '../config/profiles.ts';
 import { modes } from '../config/types.ts';
 import { type Decision, type RuleContext, type Violation, isAdmin, noViolations } from './decision.ts';
 import { subresourceLabelViolations } from './subresource-labels.ts';
-import { labelPrefix, labels } from './vocabulary.ts';
+import { labelPrefix, labels } from '../kube/vocabulary.ts';
 
 /** Namespace CREATE (mutating): a namespace without a profile gets the default one. */
 export function mutateNamespace(request: AdmissionRequest, { config }: RuleContext): Decision {

@@ -1,8 +1,8 @@
 import { isDeepStrictEqual } from 'node:util';
-import type { AdmissionRequest, KubeObject } from '../admission/review.ts';
+import type { AdmissionRequest, KubeObject } from '../kube/admission-review.ts';
 import { ceilingMessages } from '../ceiling/messages.ts';
 import { ClusterStateUnavailableError, type Decision, type RuleContext, isAdmin, noViolations, webhookServiceAccountUser } from './decision.ts';
-import type { NetworkPolicy } from './network-policy.ts';
+import type { NetworkPolicy } from '../kube/network-policy.ts';
 
 /**
  * NetworkPolicy CREATE/UPDATE (validating), NP-CEILING: a policy may not allow any connection

@@ -1,8 +1,9 @@
 import { isDeepStrictEqual } from 'node:util';
-import type { AdmissionRequest } from '../admission/review.ts';
-import { isManaged, profileFor, renderBaseline } from './baseline.ts';
+import type { AdmissionRequest } from '../kube/admission-review.ts';
+import { profileFor } from '../config/profiles.ts';
+import { isManaged, renderBaseline } from './baseline.ts';
 import { type Decision, type RuleContext, describeObject, isAdmin, noViolations, webhookServiceAccountUser } from './decision.ts';
-import { labels, managerName } from './vocabulary.ts';
+import { labels, managerName } from '../kube/vocabulary.ts';
 
 /**
  * NetworkPolicy CREATE/UPDATE/DELETE (validating), NP-GUARD. The managed-by label marks the

@@ -1,4 +1,4 @@
-import type { AdmissionRequest } from '../admission/review.ts';
+import type { AdmissionRequest } from '../kube/admission-review.ts';
 import type { Decision, RuleContext } from './decision.ts';
 import { checkNetworkPolicyCeiling } from './network-policy-ceiling.ts';
 import { guardNetworkPolicy } from './network-policy-guard.ts';

@@ -1,11 +1,11 @@
-import type { AdmissionRequest, KubeObject } from '../admission/review.ts';
+import type { AdmissionRequest, KubeObject } from '../kube/admission-review.ts';
 import { type Decision, type RuleContext, type Violation, describeObject, noViolations } from './decision.ts';
-import { profileFor } from './baseline.ts';
+import { profileFor } from '../config/profiles.ts';
 import { defaultDenyCoverage, missingDirections } from './default-deny.ts';
 import { type TierInference, inferTier } from './tier-inference.ts';
 import { subresourceLabelViolations } from './subresource-labels.ts';
 import { entitlementDecision, entitlementProblem } from './tier-entitlement.ts';
-import { annotations } from './vocabulary.ts';
+import { annotations } from '../kube/vocabulary.ts';
 
 /** Pod CREATE (mutating), POD-TIER: inject the inferred tier label and record its source. */
 export function mutatePod(request: AdmissionRequest, context: RuleContext): Decision {

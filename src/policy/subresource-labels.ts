@@ -1,6 +1,6 @@
-import type { AdmissionRequest } from '../admission/review.ts';
+import type { AdmissionRequest } from '../kube/admission-review.ts';
 import { type Violation, describeObject } from './decision.ts';
-import type { RuleId } from './vocabulary.ts';
+import type { RuleId } from '../kube/vocabulary.ts';
 
 /**
  * Status and finalize updates carry the whole object, and the API server keeps the labels

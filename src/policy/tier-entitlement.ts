@@ -1,9 +1,9 @@
-import type { AdmissionRequest, KubeObject } from '../admission/review.ts';
+import type { AdmissionRequest, KubeObject } from '../kube/admission-review.ts';
 import type { Config, TierEntitlement } from '../config/types.ts';
 import { joinWords } from '../ceiling/ports.ts';
 import { type Decision, describeObject, noViolations } from './decision.ts';
 import { globMatches } from './tier-inference.ts';
-import { annotations } from './vocabulary.ts';
+import { annotations } from '../kube/vocabulary.ts';
 
 /** What an entitlement reads of a pod: who it runs as, where, and what it runs. */
 export interface PodIdentity {

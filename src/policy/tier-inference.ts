@@ -1,6 +1,6 @@
 import type { Config, TierRule } from '../config/types.ts';
-import type { KubeObject } from '../admission/review.ts';
-import { annotations, labels } from './vocabulary.ts';
+import type { KubeObject } from '../kube/admission-review.ts';
+import { annotations, labels } from '../kube/vocabulary.ts';
 
 export type TierSource = 'label' | 'annotation' | `rule:${string}` | 'namespace-default' | 'default';
 

@@ -1,4 +1,4 @@
-import type { NetworkPolicy } from '../policy/network-policy.ts';
+import type { NetworkPolicy } from '../kube/network-policy.ts';
 import { InvalidPolicyError } from './errors.ts';
 import type { ContainerPort, Labels, NamespaceInfo, PodInfo, Protocol } from './model.ts';
 import { parsePolicy, type Policy } from './policy.ts';

@@ -1,4 +1,4 @@
-import type { LabelSelector } from '../policy/network-policy.ts';
+import type { LabelSelector } from '../kube/network-policy.ts';
 import { InvalidPolicyError } from './errors.ts';
 import type { Labels } from './model.ts';
 

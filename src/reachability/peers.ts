@@ -1,4 +1,4 @@
-import type { NetworkPolicyPeer } from '../policy/network-policy.ts';
+import type { NetworkPolicyPeer } from '../kube/network-policy.ts';
 import { type Cidr, cidrContains, parseCidr, parseIp } from './cidr.ts';
 import { InvalidPolicyError } from './errors.ts';
 import { describeSelector, parseSelector, type Selector, selectorMatches } from './label-selector.ts';

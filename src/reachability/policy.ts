@@ -1,4 +1,4 @@
-import type { NetworkPolicy, NetworkPolicyPeer, NetworkPolicyPort } from '../policy/network-policy.ts';
+import type { NetworkPolicy, NetworkPolicyPeer, NetworkPolicyPort } from '../kube/network-policy.ts';
 import { InvalidPolicyError } from './errors.ts';
 import { parseSelector, type Selector } from './label-selector.ts';
 import { parsePeer, type Peer } from './peers.ts';

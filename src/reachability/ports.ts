@@ -1,4 +1,4 @@
-import type { NetworkPolicyPort } from '../policy/network-policy.ts';
+import type { NetworkPolicyPort } from '../kube/network-policy.ts';
 import { InvalidPolicyError } from './errors.ts';
 import { type PodInfo, type Protocol, protocols, type Traffic } from './model.ts';
 

@@ -1,4 +1,4 @@
-import type { NetworkPolicy } from '../policy/network-policy.ts';
+import type { NetworkPolicy } from '../kube/network-policy.ts';
 import type { NamespaceLabels } from './peers.ts';
 import { parsePolicy, type Policy } from './policy.ts';
 import { type Labels, type NamespaceInfo, namespaceNameLabel, type PodInfo, podKey } from './model.ts';

@@ -10,7 +10,7 @@
  */
 import { parseArgs } from 'node:util';
 import { handleAdmission } from '../../src/admission/handler.ts';
-import type { AdmissionRequest } from '../../src/admission/review.ts';
+import type { AdmissionRequest } from '../../src/kube/admission-review.ts';
 import { pino } from 'pino';
 import { type AuditSinkStats, createAuditSink } from '../../src/audit/audit-log.ts';
 import { operationalStdout } from '../../src/audit/stdout.ts';

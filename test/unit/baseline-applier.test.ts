@@ -5,7 +5,7 @@ import { pino } from 'pino';
 import { BaselineApplier } from '../../src/cluster/baseline-applier.ts';
 import { ClusterCache } from '../../src/cluster/cluster-cache.ts';
 import { renderBaseline } from '../../src/policy/baseline.ts';
-import type { NetworkPolicy } from '../../src/policy/network-policy.ts';
+import type { NetworkPolicy } from '../../src/kube/network-policy.ts';
 import { defaultConfig, recordingAudit } from './helpers.ts';
 import { type RecordedRequest, type Reply, startScriptedServer, status } from './scripted-api-server.ts';
 

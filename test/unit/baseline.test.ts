@@ -1,9 +1,10 @@
 // DESIGN.md "Baseline profile": what is created in every governed namespace.
 import t from 'tap';
 import type { Config, Profile } from '../../src/config/types.ts';
-import { isManaged, profileFor, renderBaseline, tierPolicyName } from '../../src/policy/baseline.ts';
+import { profileFor, tierPolicyName } from '../../src/config/profiles.ts';
+import { isManaged, renderBaseline } from '../../src/policy/baseline.ts';
 import { defaultDenyCoverage } from '../../src/policy/default-deny.ts';
-import type { NetworkPolicy, NetworkPolicySpec } from '../../src/policy/network-policy.ts';
+import type { NetworkPolicy, NetworkPolicySpec } from '../../src/kube/network-policy.ts';
 import { configWith, defaultConfig } from './helpers.ts';
 
 const managedBy = { 'app.kubernetes.io/managed-by': 'netpol-hygiene' };

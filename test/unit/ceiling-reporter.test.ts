@@ -1,7 +1,7 @@
 // Issue 9 item 3: policies already above the ceiling are reported (audit record + Event), never deleted.
 import t from 'tap';
 import { CeilingReporter } from '../../src/cluster/ceiling-reporter.ts';
-import type { NetworkPolicy } from '../../src/policy/network-policy.ts';
+import type { NetworkPolicy } from '../../src/kube/network-policy.ts';
 import { defaultConfig, managedDefaultDeny, networkPolicy, recordingAudit } from './helpers.ts';
 
 const openDb = (port: number): NetworkPolicy => networkPolicy('open-db', { podSelector: { matchLabels: { tier: 'db' } }, ingress: [{ from: [{ namespaceSelector: {} }], ports: [{ port }] }] });

@@ -1,7 +1,7 @@
 // DESIGN.md "Effective default-deny": judged by what the policies do, not by their names.
 import t from 'tap';
 import { type DefaultDenyCoverage, defaultDenyCoverage, missingDirections } from '../../src/policy/default-deny.ts';
-import type { NetworkPolicy } from '../../src/policy/network-policy.ts';
+import type { NetworkPolicy } from '../../src/kube/network-policy.ts';
 import { networkPolicy } from './helpers.ts';
 
 const both: DefaultDenyCoverage = { ingress: true, egress: true };

@@ -2,13 +2,14 @@
 // (enforce → denial, warn → warnings, audit → auditAnnotations); self-heal; fail closed;
 // exactly one audit record per call.
 import t, { type Test } from 'tap';
-import { type AdmissionDeps, type BaselineEnsurer, type WebhookPath, handleAdmission } from '../../src/admission/handler.ts';
-import type { AdmissionRequest, AdmissionResponse, UserInfo } from '../../src/admission/review.ts';
+import { type AdmissionDeps, type WebhookPath, handleAdmission } from '../../src/admission/handler.ts';
+import type { BaselineConverger } from '../../src/policy/baseline-convergence.ts';
+import type { AdmissionRequest, AdmissionResponse, UserInfo } from '../../src/kube/admission-review.ts';
 import type { AdmissionAuditRecord } from '../../src/audit/audit-log.ts';
 import type { Config } from '../../src/config/types.ts';
 import { renderBaseline } from '../../src/policy/baseline.ts';
 import type { ClusterState } from '../../src/policy/decision.ts';
-import type { NetworkPolicy } from '../../src/policy/network-policy.ts';
+import type { NetworkPolicy } from '../../src/kube/network-policy.ts';
 import { loadReview } from '../fixtures/load.ts';
 import {
   admissionRequest,
@@ -51,11 +52,11 @@ function cluster(options: { namespaceLabels?: Record<string, string>; policies?:
   });
 }
 
-interface RecordingEnsurer extends BaselineEnsurer {
+interface RecordingEnsurer extends BaselineConverger {
   readonly calls: [string, { dryRun: boolean; trigger: string }][];
 }
 
-/** A BaselineEnsurer that answers with `result` (or rejects with it) and records its calls. */
+/** A BaselineConverger that answers with `result` (or rejects with it) and records its calls. */
 function ensurer(result: readonly NetworkPolicy[] | Error): RecordingEnsurer {
   const calls: [string, { dryRun: boolean; trigger: string }][] = [];
   return {
@@ -81,7 +82,7 @@ async function run(
   t: Test,
   webhook: WebhookPath,
   request: AdmissionRequest,
-  options: { cluster?: ClusterState; config?: Config; baseline?: BaselineEnsurer } = {},
+  options: { cluster?: ClusterState; config?: Config; baseline?: BaselineConverger } = {},
 ): Promise<Run> {
   const audit = recordingAudit();
   const deps: AdmissionDeps = {

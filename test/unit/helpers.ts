@@ -4,12 +4,12 @@
  * audit sink, and an AdmissionRequest builder.
  */
 import type { Operation as PatchOperation } from 'fast-json-patch';
-import type { AdmissionRequest, AdmissionResponse, KubeObject, Operation, UserInfo } from '../../src/admission/review.ts';
+import type { AdmissionRequest, AdmissionResponse, KubeObject, Operation, UserInfo } from '../../src/kube/admission-review.ts';
 import type { AdmissionAuditRecord, AuditRecord, AuditSink } from '../../src/audit/audit-log.ts';
 import { loadConfig, parseConfig } from '../../src/config/load.ts';
 import type { Config } from '../../src/config/types.ts';
 import { type ClusterState, ClusterStateUnavailableError, type NamespaceView, type RuleContext } from '../../src/policy/decision.ts';
-import type { NetworkPolicy } from '../../src/policy/network-policy.ts';
+import type { NetworkPolicy } from '../../src/kube/network-policy.ts';
 
 /** The built-in config (config/default.yaml), loaded once; rules never modify it. */
 export const defaultConfig: Config = loadConfig();

@@ -3,7 +3,7 @@
 import t from 'tap';
 import type { Operation as PatchOperation } from 'fast-json-patch';
 import { diffPatch } from '../../src/admission/patch.ts';
-import type { AdmissionRequest, KubeObject, UserInfo } from '../../src/admission/review.ts';
+import type { AdmissionRequest, KubeObject, UserInfo } from '../../src/kube/admission-review.ts';
 import type { Config } from '../../src/config/types.ts';
 import type { Violation } from '../../src/policy/decision.ts';
 import { mutateNamespace, validateNamespace } from '../../src/policy/namespace-rules.ts';

@@ -1,10 +1,10 @@
 // DESIGN.md "Admission behaviour", NP-CEILING; docs/ceiling.md. Each bypass of issue 9 is
 // refused with its exact message; the baseline's own policies and narrower ones stay allowed.
 import t from 'tap';
-import type { AdmissionRequest, KubeObject, UserInfo } from '../../src/admission/review.ts';
+import type { AdmissionRequest, KubeObject, UserInfo } from '../../src/kube/admission-review.ts';
 import type { Config } from '../../src/config/types.ts';
-import { profileNamed } from '../../src/config/load.ts';
-import type { NetworkPolicySpec } from '../../src/policy/network-policy.ts';
+import { profileNamed } from '../../src/config/profiles.ts';
+import type { NetworkPolicySpec } from '../../src/kube/network-policy.ts';
 import { checkNetworkPolicyCeiling } from '../../src/policy/network-policy-ceiling.ts';
 import { validateNetworkPolicy } from '../../src/policy/network-policy-rules.ts';
 import { renderBaseline } from '../../src/policy/baseline.ts';

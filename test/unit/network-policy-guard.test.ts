@@ -1,6 +1,6 @@
 // DESIGN.md "Admission behaviour", NetworkPolicy row: NP-GUARD.
 import t from 'tap';
-import type { AdmissionRequest, KubeObject, UserInfo } from '../../src/admission/review.ts';
+import type { AdmissionRequest, KubeObject, UserInfo } from '../../src/kube/admission-review.ts';
 import type { Config } from '../../src/config/types.ts';
 import { ClusterStateUnavailableError, type Violation } from '../../src/policy/decision.ts';
 import { guardNetworkPolicy } from '../../src/policy/network-policy-guard.ts';

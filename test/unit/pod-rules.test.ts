@@ -2,10 +2,10 @@
 import t from 'tap';
 import type { Operation as PatchOperation } from 'fast-json-patch';
 import { diffPatch } from '../../src/admission/patch.ts';
-import type { AdmissionRequest, KubeObject } from '../../src/admission/review.ts';
+import type { AdmissionRequest, KubeObject } from '../../src/kube/admission-review.ts';
 import type { Config } from '../../src/config/types.ts';
 import type { Decision, Violation } from '../../src/policy/decision.ts';
-import type { NetworkPolicy } from '../../src/policy/network-policy.ts';
+import type { NetworkPolicy } from '../../src/kube/network-policy.ts';
 import { mutatePod, validatePod } from '../../src/policy/pod-rules.ts';
 import { loadReview } from '../fixtures/load.ts';
 import { admissionRequest, configWith, context, defaultConfig, fakeCluster, managedDefaultDeny, networkPolicy, podObject, type PodOptions } from './helpers.ts';

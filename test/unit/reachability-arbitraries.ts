@@ -4,7 +4,7 @@
  * the few built from these keys plus the value 4, which no selector names.
  */
 import fc from 'fast-check';
-import type { LabelSelector, NetworkPolicy, NetworkPolicyPeer, NetworkPolicyPort } from '../../src/policy/network-policy.ts';
+import type { LabelSelector, NetworkPolicy, NetworkPolicyPeer, NetworkPolicyPort } from '../../src/kube/network-policy.ts';
 import type { ContainerPort, PodInfo } from '../../src/reachability/model.ts';
 
 export const keys = ['a', 'b', 'c'] as const;

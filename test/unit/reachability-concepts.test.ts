@@ -5,7 +5,7 @@
  * the cluster, empty and absent rule lists, and policies the API server would refuse.
  */
 import t, { type Test } from 'tap';
-import type { NetworkPolicy } from '../../src/policy/network-policy.ts';
+import type { NetworkPolicy } from '../../src/kube/network-policy.ts';
 import { describeVerdict } from '../../src/reachability/describe.ts';
 import { parsePolicy } from '../../src/reachability/policy.ts';
 import { evaluate } from '../../src/reachability/verdict.ts';

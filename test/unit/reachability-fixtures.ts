@@ -4,7 +4,7 @@
  * on TCP, UDP and SCTP with container ports named serve-<port>-<protocol>.
  */
 import type { Test } from 'tap';
-import type { NetworkPolicy, NetworkPolicySpec } from '../../src/policy/network-policy.ts';
+import type { NetworkPolicy, NetworkPolicySpec } from '../../src/kube/network-policy.ts';
 import { reachabilityMatrix } from '../../src/reachability/matrix.ts';
 import { type ContainerPort, type Endpoint, type PodInfo, podKey, type Protocol, protocols, type Traffic } from '../../src/reachability/model.ts';
 import { evaluate } from '../../src/reachability/verdict.ts';

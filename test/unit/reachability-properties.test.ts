@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import t from 'tap';
-import type { NetworkPolicy } from '../../src/policy/network-policy.ts';
+import type { NetworkPolicy } from '../../src/kube/network-policy.ts';
 import { reachabilityMatrix } from '../../src/reachability/matrix.ts';
 import { podKey } from '../../src/reachability/model.ts';
 import { evaluate, isolatingPolicies } from '../../src/reachability/verdict.ts';

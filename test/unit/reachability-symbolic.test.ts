@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import t from 'tap';
-import type { LabelSelector } from '../../src/policy/network-policy.ts';
+import type { LabelSelector } from '../../src/kube/network-policy.ts';
 import { parseSelector, type Selector, selectorMatches } from '../../src/reachability/label-selector.ts';
 import { parsePolicy } from '../../src/reachability/policy.ts';
 import type { SelectorPeer } from '../../src/reachability/peers.ts';

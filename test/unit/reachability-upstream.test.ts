@@ -5,7 +5,7 @@
 import t from 'tap';
 import type { PodInfo, Protocol } from '../../src/reachability/model.ts';
 import { assertTruthTable, type Expectation, inNamespace, is, policy, upstreamWorld } from './reachability-fixtures.ts';
-import type { NetworkPolicy } from '../../src/policy/network-policy.ts';
+import type { NetworkPolicy } from '../../src/kube/network-policy.ts';
 
 interface Case {
   readonly name: string;

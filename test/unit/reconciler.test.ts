@@ -6,7 +6,7 @@ import { isDeepStrictEqual } from 'node:util';
 import { isManaged, renderBaseline } from '../../src/policy/baseline.ts';
 import { ClusterStateUnavailableError } from '../../src/policy/decision.ts';
 import type { NamespaceView } from '../../src/policy/decision.ts';
-import type { NetworkPolicy } from '../../src/policy/network-policy.ts';
+import type { NetworkPolicy } from '../../src/kube/network-policy.ts';
 import { configWith, defaultConfig, recordingAudit } from './helpers.ts';
 
 const config = configWith({ reconcile: { resyncSeconds: 3600, leaseDurationSeconds: 15 } });
@@ -19,7 +19,7 @@ function fakeCaches(namespaces: NamespaceView[], policies: Record<string, Networ
   const cache: ReconcilerCache = {
     namespaces: {
       all: () => namespaces,
-      get: (_: '', name: string) => namespaces.find((n) => n.name === name),
+      get: (_: string, name: string) => namespaces.find((n) => n.name === name),
       onEvent: (listener) => void namespaceListeners.push(listener),
     },
     policies: {
@@ -60,7 +60,7 @@ function recordingConverger(policies: Record<string, NetworkPolicy[]>, failTimes
       }
       const before = new Set((policies[namespace] ?? []).map((p) => p.metadata?.name));
       policies[namespace] = renderBaseline(namespace, seed, config);
-      return { changed: policies[namespace].map((p) => p.metadata?.name ?? '').filter((n) => !before.has(n)) };
+      return { policies: policies[namespace], changed: policies[namespace].map((p) => p.metadata?.name ?? '').filter((n) => !before.has(n)) };
     },
   };
   return { converger, calls };

@@ -5,10 +5,11 @@
  */
 import t from 'tap';
 import { checkSeedIntent } from '../../demo/seed-intent.ts';
-import { loadConfig, profileNamed } from '../../src/config/load.ts';
+import { loadConfig } from '../../src/config/load.ts';
+import { profileNamed } from '../../src/config/profiles.ts';
 import type { Profile } from '../../src/config/types.ts';
 import { renderBaseline } from '../../src/policy/baseline.ts';
-import type { NetworkPolicy } from '../../src/policy/network-policy.ts';
+import type { NetworkPolicy } from '../../src/kube/network-policy.ts';
 import type { PodInfo } from '../../src/reachability/model.ts';
 import { buildWorld } from '../../src/reachability/world.ts';
 

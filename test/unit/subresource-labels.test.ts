@@ -1,7 +1,7 @@
 // DESIGN.md "Admission behaviour", subresource row: governed labels cannot change through
 // namespaces/status, namespaces/finalize or pods/status.
 import t from 'tap';
-import type { AdmissionRequest, KubeObject, UserInfo } from '../../src/admission/review.ts';
+import type { AdmissionRequest, KubeObject, UserInfo } from '../../src/kube/admission-review.ts';
 import type { Violation } from '../../src/policy/decision.ts';
 import { validateNamespace } from '../../src/policy/namespace-rules.ts';
 import { validatePod } from '../../src/policy/pod-rules.ts';

@@ -1,7 +1,7 @@
 // DESIGN.md "Admission behaviour", POD-TIER entitlement: a pod may carry a tier only if the
 // config entitles its service account, namespace or images to it.
 import t from 'tap';
-import type { AdmissionRequest, KubeObject } from '../../src/admission/review.ts';
+import type { AdmissionRequest, KubeObject } from '../../src/kube/admission-review.ts';
 import type { Config } from '../../src/config/types.ts';
 import type { Violation } from '../../src/policy/decision.ts';
 import { validatePod } from '../../src/policy/pod-rules.ts';

@@ -1,7 +1,7 @@
 // DESIGN.md "Tier inference (first match wins)": label, annotation, config rules, namespace
 // default, config default, none. An invalid value stops the search at the source that gave it.
 import t from 'tap';
-import type { KubeObject } from '../../src/admission/review.ts';
+import type { KubeObject } from '../../src/kube/admission-review.ts';
 import type { Config } from '../../src/config/types.ts';
 import { type TierInference, globMatches, inferTier } from '../../src/policy/tier-inference.ts';
 import { configWith, defaultConfig, podObject } from './helpers.ts';
