@@ -53,8 +53,9 @@ async function main(argv: string[]): Promise<number> {
 
 main(process.argv.slice(2)).then(
   (code) => {
-    // serve keeps running until a signal; the others finish here.
-    if (code >= 0) process.exitCode = code;
+    process.exitCode = code;
+    // serve resolves once shut down; a keep-alive socket or timer left behind must not keep it up.
+    if (process.argv[2] === 'serve') process.exit(code);
   },
   (error: unknown) => {
     process.stderr.write(`netpol-hygiene: ${(error as Error).message}\n`);

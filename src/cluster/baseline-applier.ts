@@ -9,6 +9,7 @@ import type { NetworkPolicy } from '../kube/network-policy.ts';
 import { managerName } from '../kube/vocabulary.ts';
 import type { ClusterCache } from './cluster-cache.ts';
 import { KubeApiError, type KubeApi, type RequestOptions } from './kube-api.ts';
+import { backoffDelayMs } from './backoff.ts';
 
 export interface BaselinePlan {
   readonly create: NetworkPolicy[];
@@ -145,7 +146,7 @@ export class BaselineApplier implements BaselineConverger {
       } catch (error) {
         const retriable = !(error instanceof KubeApiError) || retriedStatuses.has(error.statusCode);
         if (!retriable || attempt >= maxAttempts) throw error;
-        await new Promise((resolve) => setTimeout(resolve, 100 * 2 ** attempt));
+        await new Promise((resolve) => setTimeout(resolve, backoffDelayMs(attempt, { baseMs: 200, maxMs: 2_000 })));
       }
     }
   }

@@ -2,7 +2,7 @@ import type { Logger } from 'pino';
 import { type ClusterState, ClusterStateUnavailableError, type NamespaceView } from '../policy/decision.ts';
 import type { NetworkPolicy } from '../kube/network-policy.ts';
 import type { KubeApi } from './kube-api.ts';
-import { ResourceCache } from './resource-cache.ts';
+import { type CacheHealth, ResourceCache } from './resource-cache.ts';
 
 export interface CachedNamespace extends NamespaceView {
   readonly metadata: { readonly name: string; readonly uid?: string; readonly resourceVersion?: string };
@@ -48,21 +48,20 @@ export class ClusterCache implements ClusterState {
   }
 
   notReadyReason(): string | undefined {
-    for (const cache of [this.namespaces, this.policies]) {
-      const name = cache === this.namespaces ? 'namespaces' : 'networkpolicies';
-      if (!cache.synced) return `${name} cache has not synced yet${cache.lastError ? `: ${cache.lastError}` : ''}`;
-      if (cache.brokenSince !== undefined && Date.now() - cache.brokenSince > this.staleAfterMs) {
-        return `${name} cache lost the API server ${Math.round((Date.now() - cache.brokenSince) / 1000)}s ago: ${cache.lastError ?? 'unknown error'}`;
+    for (const { resource, synced, brokenSince, lastError } of this.states()) {
+      if (!synced) return `${resource} cache has not synced yet${lastError ? `: ${lastError}` : ''}`;
+      if (brokenSince !== undefined && Date.now() - brokenSince > this.staleAfterMs) {
+        return `${resource} cache lost the API server ${Math.round((Date.now() - brokenSince) / 1000)}s ago: ${lastError ?? 'unknown error'}`;
       }
     }
     return undefined;
   }
 
-  /** Sync state and when each cache lost the API server, for /metrics. */
-  states(): { resource: string; synced: boolean; brokenSince: number | undefined }[] {
+  /** Each cache's health, for /readyz and /metrics. */
+  states(): ({ resource: string } & CacheHealth)[] {
     return [
-      { resource: 'namespaces', synced: this.namespaces.synced, brokenSince: this.namespaces.brokenSince },
-      { resource: 'networkpolicies', synced: this.policies.synced, brokenSince: this.policies.brokenSince },
+      { resource: 'namespaces', ...this.namespaces.health() },
+      { resource: 'networkpolicies', ...this.policies.health() },
     ];
   }
 

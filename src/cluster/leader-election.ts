@@ -34,12 +34,16 @@ export class LeaderElector {
   private lastRenewed = 0;
   private observed: { record: string; at: number } | undefined;
   private stopped = false;
-  leading = false;
+  private leading = false;
 
   constructor(api: KubeApi, options: LeaderElectionOptions, log: Logger) {
     this.api = api;
     this.options = options;
     this.log = log.child({ lease: `${options.namespace}/${options.leaseName}`, identity: options.identity });
+  }
+
+  isLeading(): boolean {
+    return this.leading;
   }
 
   start(): void {

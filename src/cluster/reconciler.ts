@@ -8,6 +8,7 @@ import type { NamespaceView } from '../policy/decision.ts';
 import type { NetworkPolicy } from '../kube/network-policy.ts';
 import type { BaselineConverger } from '../policy/baseline-convergence.ts';
 import type { CacheEvent, CachedObject, ResourceCache } from './resource-cache.ts';
+import { backoffDelayMs } from './backoff.ts';
 
 /** What the reconciler needs from the applier (BaselineApplier in production): the convergence contract, and a cheap check first. */
 export interface Converger extends BaselineConverger {
@@ -158,7 +159,7 @@ export class Reconciler {
     } catch (error) {
       const failures = (this.failures.get(namespace) ?? 0) + 1;
       this.failures.set(namespace, failures);
-      const delay = Math.min(1000 * 2 ** (failures - 1), maxBackoffMs);
+      const delay = backoffDelayMs(failures, { baseMs: 1000, maxMs: maxBackoffMs });
       this.deps.log.warn({ namespace, trigger, err: (error as Error).message, retryInMs: delay }, 'reconcile failed; backing off');
       const original = trigger.replace(/ \(retry \d+\)$/, '');
       setTimeout(() => this.enqueue(namespace, `${original} (retry ${failures})`), delay).unref();

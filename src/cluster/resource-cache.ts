@@ -1,3 +1,4 @@
+import { backoffDelayMs } from './backoff.ts';
 import type { Logger } from 'pino';
 import { KubeApiError, type KubeApi, type WatchEventType } from './kube-api.ts';
 
@@ -37,6 +38,14 @@ interface ListResponse {
  * resourceVersion fresh so a resumed watch rarely needs a relist.
  * https://kubernetes.io/docs/reference/using-api/api-concepts/#efficient-detection-of-changes
  */
+export interface CacheHealth {
+  /** True once the first list has completed. */
+  readonly synced: boolean;
+  /** When the connection to the API server was lost; undefined while healthy. */
+  readonly brokenSince: number | undefined;
+  readonly lastError: string | undefined;
+}
+
 export class ResourceCache<T extends CachedObject> {
   private readonly api: KubeApi;
   private readonly options: ResourceCacheOptions<T>;
@@ -48,11 +57,9 @@ export class ResourceCache<T extends CachedObject> {
   private stopped = false;
   private failures = 0;
   private retryTimer: NodeJS.Timeout | undefined;
-  /** True once the first list has completed. */
-  synced = false;
-  /** When the connection to the API server was lost; undefined while healthy. */
-  brokenSince: number | undefined;
-  lastError: string | undefined;
+  private synced = false;
+  private brokenSince: number | undefined;
+  private lastError: string | undefined;
 
   constructor(api: KubeApi, options: ResourceCacheOptions<T>, log: Logger) {
     this.api = api;
@@ -63,6 +70,11 @@ export class ResourceCache<T extends CachedObject> {
   start(): void {
     this.stopped = false;
     void this.relist();
+  }
+
+  /** Whether the first list completed, since when the API server has been lost, and why. */
+  health(): CacheHealth {
+    return { synced: this.synced, brokenSince: this.brokenSince, lastError: this.lastError };
   }
 
   stop(): void {
@@ -148,7 +160,7 @@ export class ResourceCache<T extends CachedObject> {
     this.failures += 1;
     this.brokenSince ??= Date.now();
     this.lastError = error instanceof Error ? error.message : String(error);
-    const delay = Math.min(500 * 2 ** Math.min(this.failures - 1, 10), this.options.maxBackoffMs ?? 30_000);
+    const delay = backoffDelayMs(this.failures, { baseMs: 500, maxMs: this.options.maxBackoffMs ?? 30_000 });
     this.log.warn({ err: this.lastError, retryInMs: delay, gone: error instanceof KubeApiError && error.statusCode === 410 }, `${this.options.resource} watch failed; relisting`);
     this.resourceVersion = '';
     clearTimeout(this.retryTimer);

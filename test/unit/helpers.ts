@@ -10,6 +10,7 @@ import { loadConfig, parseConfig } from '../../src/config/load.ts';
 import type { Config } from '../../src/config/types.ts';
 import { type ClusterState, ClusterStateUnavailableError, type NamespaceView, type RuleContext } from '../../src/policy/decision.ts';
 import type { NetworkPolicy } from '../../src/kube/network-policy.ts';
+import { UnreachableCluster } from '../../src/cluster/unreachable-cluster.ts';
 
 /** The built-in config (config/default.yaml), loaded once; rules never modify it. */
 export const defaultConfig: Config = loadConfig();
@@ -51,14 +52,7 @@ export function fakeCluster({
 
 /** ClusterState whose caches never synced: every read throws, as the real one does. */
 export function unavailableCluster(reason = 'informer caches have not synced'): ClusterState {
-  return {
-    namespace(): NamespaceView | undefined {
-      throw new ClusterStateUnavailableError(reason);
-    },
-    networkPolicies(): readonly NetworkPolicy[] {
-      throw new ClusterStateUnavailableError(reason);
-    },
-  };
+  return new UnreachableCluster(reason);
 }
 
 export function context(cluster: ClusterState = fakeCluster(), config: Config = defaultConfig): RuleContext {

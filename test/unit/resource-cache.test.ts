@@ -67,7 +67,7 @@ t.test('lists every page, then watches from the list resourceVersion; events upd
   cache.start();
   await settle();
   t.same(server.calls, ['list /api/v1/namespaces', 'list /api/v1/namespaces continue=page-2', 'watch /api/v1/namespaces rv=10']);
-  t.equal(cache.synced, true);
+  t.equal(cache.health().synced, true);
   t.same(cache.all().map((o) => o.metadata?.name), ['a', 'b']);
   const watch = server.watches[0]!;
   t.equal(watch.query.allowWatchBookmarks, 'true');
@@ -98,10 +98,10 @@ t.test('410 Gone (an ERROR event) and a failed watch relist; an unreachable API 
   server.failNextLists(2);
   server.watches.at(-1)!.end(new KubeApiError({ method: 'GET', path: '/api/v1/namespaces' }, { statusCode: 500, reason: 'InternalError', message: 'etcd leader changed' }));
   await settle(10);
-  t.ok(cache.brokenSince !== undefined, 'marked broken while the API server fails');
-  t.match(cache.lastError, /etcd leader changed|ECONNREFUSED/, 'the last failure is kept for /readyz');
+  t.ok(cache.health().brokenSince !== undefined, 'marked broken while the API server fails');
+  t.match(cache.health().lastError, /etcd leader changed|ECONNREFUSED/, 'the last failure is kept for /readyz');
   await settle(150);
-  t.equal(cache.brokenSince, undefined, 'healthy again after the backoff retries');
+  t.equal(cache.health().brokenSince, undefined, 'healthy again after the backoff retries');
   t.equal(server.calls.filter((c) => c.startsWith('watch')).length, 3);
   cache.stop();
 });
@@ -123,9 +123,11 @@ t.test('ClusterCache answers only after both caches synced, and fails closed onc
   await settle();
   t.equal(synced.notReadyReason(), undefined);
   t.same(synced.namespace('a'), { name: 'a', labels: {}, terminating: false, metadata: { name: 'a', uid: undefined, resourceVersion: '5' } });
-  synced.namespaces.brokenSince = Date.now() - 60;
-  synced.namespaces.lastError = 'connect ECONNREFUSED';
-  t.match(synced.notReadyReason(), /^namespaces cache lost the API server 0s ago: connect ECONNREFUSED$/);
+  // The API server goes away: the watch ends and every relist fails, for longer than staleAfterMs.
+  healthy.failNextLists(1000);
+  for (const watch of healthy.watches) watch.end(new Error('connect ECONNREFUSED 127.0.0.1:6443'));
+  await settle(80);
+  t.match(synced.notReadyReason(), /^namespaces cache lost the API server 0s ago: connect ECONNREFUSED/);
   t.throws(() => synced.networkPolicies('a'), ClusterStateUnavailableError, 'stale caches do not answer');
   synced.stop();
 });
