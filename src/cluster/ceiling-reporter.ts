@@ -40,24 +40,28 @@ export class CeilingReporter {
 
   /** Judges every policy of the namespace as the caches hold it; returns the names reported now. */
   check(namespace: string, trigger: string): string[] {
-    const labels = this.deps.cache.namespaces.get('', namespace)?.labels;
-    const seen = new Set<string>();
-    const reported: string[] = [];
-    for (const policy of this.deps.cache.policies.list(namespace)) {
-      const name = policy.metadata?.name ?? '';
-      if (isManaged(policy)) continue;
-      const messages = ceilingMessages({ object: policy, name, namespace, namespaceLabels: labels }, this.deps.config);
-      const key = `${namespace}/${name}`;
-      if (messages.length === 0) continue;
-      seen.add(key);
-      const message = messages.join('; ');
-      if (this.reported.get(key) === message) continue;
-      this.reported.set(key, message);
+    const above = this.aboveCeiling(namespace);
+    for (const key of this.reported.keys()) if (key.startsWith(`${namespace}/`) && !above.has(key.slice(namespace.length + 1))) this.reported.delete(key);
+    // Once per policy, and again only when what exceeds the ceiling changes.
+    const fresh = [...above].filter(([name, message]) => this.reported.get(`${namespace}/${name}`) !== message);
+    for (const [name, message] of fresh) {
+      this.reported.set(`${namespace}/${name}`, message);
       this.report(namespace, name, message, trigger);
-      reported.push(name);
     }
-    for (const key of this.reported.keys()) if (key.startsWith(`${namespace}/`) && !seen.has(key)) this.reported.delete(key);
-    return reported;
+    return fresh.map(([name]) => name);
+  }
+
+  /** The namespace's own policies that exceed its ceiling, with what exceeds it. */
+  private aboveCeiling(namespace: string): Map<string, string> {
+    const labels = this.deps.cache.namespaces.get('', namespace)?.labels;
+    const above = new Map<string, string>();
+    for (const policy of this.deps.cache.policies.list(namespace)) {
+      if (isManaged(policy)) continue;
+      const name = policy.metadata?.name ?? '';
+      const messages = ceilingMessages({ object: policy, name, namespace, namespaceLabels: labels }, this.deps.config);
+      if (messages.length > 0) above.set(name, messages.join('; '));
+    }
+    return above;
   }
 
   /** For /metrics: the policies above the ceiling as last judged, in namespaces that still exist. */

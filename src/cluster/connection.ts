@@ -43,16 +43,20 @@ const serviceAccountDir = '/var/run/secrets/kubernetes.io/serviceaccount';
  * of RSS (it loads every generated API model), most of DESIGN.md's budget for the webhook.
  */
 export function loadConnection(options: ConnectionOptions = {}, env: NodeJS.ProcessEnv = process.env): Connection {
-  if (options.kubeconfig !== undefined && options.kubeconfig !== '') return fromKubeconfig([options.kubeconfig], options.context);
-  const listed = (env.KUBECONFIG ?? '').split(delimiter).filter((path) => path !== '');
-  if (listed.length > 0) {
-    // kubectl skips the files of the list that do not exist.
-    const existing = listed.filter((path) => existsSync(path));
-    if (existing.length === 0) throw new Error(`KUBECONFIG names no file that exists: ${listed.join(delimiter)}`);
-    return fromKubeconfig(existing, options.context);
-  }
+  const files = kubeconfigFiles(options.kubeconfig, env.KUBECONFIG);
+  if (files !== undefined) return fromKubeconfig(files, options.context);
   if (env.KUBERNETES_SERVICE_HOST !== undefined && env.KUBERNETES_SERVICE_PORT !== undefined && options.context === undefined) return inCluster(env);
   return fromKubeconfig([join(homedir(), '.kube', 'config')], options.context);
+}
+
+/** --kubeconfig, else the existing files of $KUBECONFIG (kubectl skips the missing ones), else undefined. */
+function kubeconfigFiles(flag: string | undefined, variable: string | undefined): string[] | undefined {
+  if (flag !== undefined && flag !== '') return [flag];
+  const listed = (variable ?? '').split(delimiter).filter((path) => path !== '');
+  if (listed.length === 0) return undefined;
+  const existing = listed.filter((path) => existsSync(path));
+  if (existing.length === 0) throw new Error(`KUBECONFIG names no file that exists: ${listed.join(delimiter)}`);
+  return existing;
 }
 
 function inCluster(env: NodeJS.ProcessEnv): Connection {
@@ -100,15 +104,17 @@ function fromKubeconfig(paths: readonly string[], contextName: string | undefine
 function select(document: Kubeconfig, requested: string | undefined, label: string): { cluster: NamedCluster; user: NamedUser; context: string } {
   const name = requested ?? document['current-context'];
   const context = document.contexts.find((c) => c.name === name)?.context;
-  if (context === undefined) {
-    const known = document.contexts.map((c) => c.name).join(', ') || 'none';
-    const what = requested === undefined ? `current-context "${name ?? ''}"` : `context "${requested}"`;
-    throw new Error(`${label}: ${what} is not defined (contexts: ${known})`);
-  }
+  if (context === undefined) throw new Error(`${label}: ${undefinedContext(document, requested)}`);
   const cluster = document.clusters.find((c) => c.name === context.cluster);
   if (cluster === undefined || typeof cluster.cluster.server !== 'string') throw new Error(`${label}: cluster "${context.cluster}" of context "${name}" is not defined or has no server`);
   const user = document.users.find((u) => u.name === context.user) ?? { name: context.user ?? '', user: {} };
   return { cluster, user, context: name as string };
+}
+
+function undefinedContext(document: Kubeconfig, requested: string | undefined): string {
+  const known = document.contexts.map((c) => c.name).join(', ') || 'none';
+  const what = requested === undefined ? `current-context "${document['current-context'] ?? ''}"` : `context "${requested}"`;
+  return `${what} is not defined (contexts: ${known})`;
 }
 
 function material(data: string | undefined, file: string | undefined): string | undefined {

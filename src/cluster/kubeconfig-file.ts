@@ -44,11 +44,16 @@ export function mergeKubeconfigs(paths: readonly string[]): Kubeconfig {
     const document = (parseYaml(readFileSync(path, 'utf8')) ?? {}) as RawKubeconfig;
     if (typeof document !== 'object') throw new Error(`kubeconfig ${path}: not a YAML mapping`);
     currentContext ??= document['current-context'] || undefined;
-    for (const cluster of document.clusters ?? []) if (!merged.clusters.has(cluster.name)) merged.clusters.set(cluster.name, absoluteCluster(cluster, path));
-    for (const user of document.users ?? []) if (!merged.users.has(user.name)) merged.users.set(user.name, absoluteUser(user, path));
-    for (const context of document.contexts ?? []) if (!merged.contexts.has(context.name)) merged.contexts.set(context.name, context);
+    addNew(merged.clusters, (document.clusters ?? []).map((cluster) => absoluteCluster(cluster, path)));
+    addNew(merged.users, (document.users ?? []).map((user) => absoluteUser(user, path)));
+    addNew(merged.contexts, document.contexts ?? []);
   }
   return { 'current-context': currentContext, clusters: [...merged.clusters.values()], users: [...merged.users.values()], contexts: [...merged.contexts.values()] };
+}
+
+/** The first file to define a name wins. */
+function addNew<T extends { readonly name: string }>(into: Map<string, T>, entries: readonly T[]): void {
+  for (const entry of entries) if (!into.has(entry.name)) into.set(entry.name, entry);
 }
 
 function resolve(kubeconfigPath: string, file: unknown): unknown {

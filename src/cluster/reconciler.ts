@@ -80,15 +80,7 @@ export class Reconciler {
     const repaired: string[] = [];
     for (const namespace of this.governed()) {
       if (!this.running) return;
-      try {
-        this.deps.ceiling?.check(namespace.name, 'start-up backfill');
-        if (!this.deps.converger.needsRepair(namespace.name)) continue;
-        const { changed } = await this.deps.converger.converge(namespace.name, { dryRun: false, trigger: 'start-up backfill', record: false });
-        if (changed.length > 0) repaired.push(namespace.name);
-      } catch (error) {
-        this.enqueue(namespace.name, 'start-up backfill');
-        this.deps.log.warn({ namespace: namespace.name, err: (error as Error).message }, 'backfill failed; will retry');
-      }
+      if (await this.backfillOne(namespace.name)) repaired.push(namespace.name);
     }
     this.backfillDone = true;
     this.lastFullResync = new Date();
@@ -96,6 +88,20 @@ export class Reconciler {
     this.deps.audit.write({ event: 'repair', namespace: '*', action: 'backfill', policies: [], trigger: 'start-up', message });
     this.deps.log.info({ repaired: repaired.length }, message);
     void this.drain();
+  }
+
+  /** Whether the namespace needed and got its baseline; a failure is queued for a retry. */
+  private async backfillOne(namespace: string): Promise<boolean> {
+    try {
+      this.deps.ceiling?.check(namespace, 'start-up backfill');
+      if (!this.deps.converger.needsRepair(namespace)) return false;
+      const { changed } = await this.deps.converger.converge(namespace, { dryRun: false, trigger: 'start-up backfill', record: false });
+      return changed.length > 0;
+    } catch (error) {
+      this.enqueue(namespace, 'start-up backfill');
+      this.deps.log.warn({ namespace, err: (error as Error).message }, 'backfill failed; will retry');
+      return false;
+    }
   }
 
   private onNamespaceEvent(event: CacheEvent<NamespaceView>): void {

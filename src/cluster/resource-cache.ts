@@ -176,8 +176,10 @@ export class ResourceCache<T extends CachedObject> {
     }
     const metadata = raw.metadata as { resourceVersion?: string } | undefined;
     if (metadata?.resourceVersion !== undefined) this.resourceVersion = metadata.resourceVersion;
-    if (type === 'BOOKMARK') return;
-    const object = this.options.strip(raw);
+    if (type !== 'BOOKMARK') this.applyChange(type, this.options.strip(raw));
+  }
+
+  private applyChange(type: 'ADDED' | 'MODIFIED' | 'DELETED', object: T): void {
     const namespace = object.metadata?.namespace ?? '';
     const name = object.metadata?.name ?? '';
     const previous = this.get(namespace, name);

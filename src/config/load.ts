@@ -47,19 +47,23 @@ export function loadConfig(path?: string): Config {
  * ones, so a config file can change the mode without restating the seed profile.
  */
 export function parseConfig(document: unknown, source = 'config', profileDefaults: 'builtin' | 'none' = 'builtin'): Config {
-  if (typeof document !== 'object' || document === null || Array.isArray(document)) {
-    throw new ConfigError(source, ['(root): must be a mapping']);
-  }
-  const candidate = structuredClone(document) as Record<string, unknown>;
-  if (candidate.profiles === undefined && profileDefaults === 'builtin') {
-    candidate.profiles = builtinProfiles();
-  }
+  const candidate = withDefaultProfiles(document, source, profileDefaults);
   const schemaProblems = validate(candidate) ? [] : (validate.errors ?? []).flatMap(describeSchemaError);
   const config = candidate as unknown as Config;
   if (schemaProblems.length > 0) throw new ConfigError(source, schemaProblems);
   const problems = crossFieldProblems(config);
   if (problems.length > 0) throw new ConfigError(source, problems);
   return config;
+}
+
+/** A copy of the document, with the built-in profiles when it names none. */
+function withDefaultProfiles(document: unknown, source: string, profileDefaults: 'builtin' | 'none'): Record<string, unknown> {
+  if (typeof document !== 'object' || document === null || Array.isArray(document)) {
+    throw new ConfigError(source, ['(root): must be a mapping']);
+  }
+  const candidate = structuredClone(document) as Record<string, unknown>;
+  if (candidate.profiles === undefined && profileDefaults === 'builtin') candidate.profiles = builtinProfiles();
+  return candidate;
 }
 
 let builtinProfilesCache: unknown;

@@ -74,10 +74,10 @@ const attachReconciler: Attach<'reconciler'> = (registry, read) => {
   });
 };
 
-function labelledGauge<L extends string>(registry: Registry, name: string, help: string, labelNames: readonly L[], fill: (gauge: Gauge<L>) => void): void {
+/** A gauge by name and help, labelled by `labelNames`, that `fill` sets afresh at each scrape. */
+function labelledGauge<L extends string>(registry: Registry, series: { readonly name: string; readonly help: string }, labelNames: readonly L[], fill: (gauge: Gauge<L>) => void): void {
   new Gauge({
-    name,
-    help,
+    ...series,
     labelNames,
     registers: [registry],
     collect() {
@@ -88,20 +88,19 @@ function labelledGauge<L extends string>(registry: Registry, name: string, help:
 }
 
 const attachCaches: Attach<'caches'> = (registry, read) => {
-  labelledGauge(registry, 'netpol_hygiene_cache_synced', '1 once the informer cache has completed its first list, else 0.', ['resource'], (g) => {
+  labelledGauge(registry, { name: 'netpol_hygiene_cache_synced', help: '1 once the informer cache has completed its first list, else 0.' }, ['resource'], (g) => {
     for (const cache of read()) g.set({ resource: cache.resource }, cache.synced ? 1 : 0);
   });
-  labelledGauge(registry, 'netpol_hygiene_cache_staleness_seconds', 'How long the cache has been without the API server (0 while its watch is open); past 30 s it stops answering and decisions that need it fail closed.', ['resource'], (g) => {
+  labelledGauge(registry, { name: 'netpol_hygiene_cache_staleness_seconds', help: 'How long the cache has been without the API server (0 while its watch is open); past 30 s it stops answering and decisions that need it fail closed.' }, ['resource'], (g) => {
     const now = Date.now();
     for (const cache of read()) g.set({ resource: cache.resource }, cache.brokenSince === undefined ? 0 : (now - cache.brokenSince) / 1000);
   });
 };
 
 /** Cumulative writer stats as counters: set to the writer's own running total at each scrape. */
-function statsCounter(registry: Registry, name: string, help: string, read: () => readonly AuditSinkStats[], pick: (stats: AuditSinkStats) => number): void {
+function statsCounter(registry: Registry, series: { readonly name: string; readonly help: string }, read: () => readonly AuditSinkStats[], pick: (stats: AuditSinkStats) => number): void {
   new Counter({
-    name,
-    help,
+    ...series,
     labelNames: ['sink'],
     registers: [registry],
     collect() {
@@ -115,15 +114,15 @@ function statsCounter(registry: Registry, name: string, help: string, read: () =
 const sinkLabel = (stats: AuditSinkStats): string => (stats.sink === 'stdout' ? 'stdout' : 'file');
 
 const attachAudit: Attach<'auditStats'> = (registry, read) => {
-  labelledGauge(registry, 'netpol_hygiene_audit_buffered_records', 'Audit records queued and not yet written, per sink.', ['sink'], (g) => {
+  labelledGauge(registry, { name: 'netpol_hygiene_audit_buffered_records', help: 'Audit records queued and not yet written, per sink.' }, ['sink'], (g) => {
     for (const stats of read()) g.set({ sink: sinkLabel(stats) }, stats.bufferedRecords);
   });
-  labelledGauge(registry, 'netpol_hygiene_audit_buffered_bytes', 'Bytes of audit records queued and not yet written, per sink.', ['sink'], (g) => {
+  labelledGauge(registry, { name: 'netpol_hygiene_audit_buffered_bytes', help: 'Bytes of audit records queued and not yet written, per sink.' }, ['sink'], (g) => {
     for (const stats of read()) g.set({ sink: sinkLabel(stats) }, stats.bufferedBytes);
   });
-  statsCounter(registry, 'netpol_hygiene_audit_records_written_total', 'Audit records written, per sink.', read, (s) => s.writtenRecords);
-  statsCounter(registry, 'netpol_hygiene_audit_records_dropped_total', 'Audit records dropped because the sink failed or took nothing for 10 s.', read, (s) => s.droppedRecords);
-  statsCounter(registry, 'netpol_hygiene_audit_full_buffer_waits_total', 'Times admission waited for a full audit buffer to drain.', read, (s) => s.fullBufferWaits);
+  statsCounter(registry, { name: 'netpol_hygiene_audit_records_written_total', help: 'Audit records written, per sink.' }, read, (s) => s.writtenRecords);
+  statsCounter(registry, { name: 'netpol_hygiene_audit_records_dropped_total', help: 'Audit records dropped because the sink failed or took nothing for 10 s.' }, read, (s) => s.droppedRecords);
+  statsCounter(registry, { name: 'netpol_hygiene_audit_full_buffer_waits_total', help: 'Times admission waited for a full audit buffer to drain.' }, read, (s) => s.fullBufferWaits);
 };
 
 const attachers: { readonly [K in keyof StateSources]-?: Attach<K> } = {
