@@ -10,8 +10,8 @@ import { parseArgs } from 'node:util';
 import { readCluster } from '../src/cli/cluster-inventory.ts';
 import { worldOf } from '../src/cli/reachability-input.ts';
 import { checkSeedIntent } from './seed-intent.ts';
-import { type ControlPlane, startControlPlane, waitFor } from '../test/e2e/harness/control-plane.ts';
-import { type Webhook, registerWebhooks, startWebhook } from '../test/e2e/harness/webhook.ts';
+import { type ControlPlane, startControlPlane, waitFor } from '../harness/control-plane.ts';
+import { type Webhook, registerWebhooks, startWebhook } from '../harness/webhook.ts';
 
 const { values: flags } = parseArgs({ options: { keep: { type: 'boolean', default: false } } });
 const tiers = [

@@ -8,9 +8,9 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import t from 'tap';
-import { type ControlPlane, type KubectlOptions, startControlPlane, waitFor } from './harness/control-plane.ts';
-import { kubectlOk as kubectlAt } from './harness/kubectl.ts';
-import { type Webhook, registerWebhooks, startWebhook } from './harness/webhook.ts';
+import { type ControlPlane, type KubectlOptions, startControlPlane, waitFor } from '../../harness/control-plane.ts';
+import { kubectlOk as kubectlAt } from '../../harness/kubectl.ts';
+import { type Webhook, registerWebhooks, startWebhook } from '../../harness/webhook.ts';
 
 const jane = { as: 'jane', asGroups: ['developers'] };
 const webhookName = 'validate-networkpolicies.netpol-hygiene.io';

@@ -2,8 +2,8 @@
 // kube-controller-manager comes up, serves the expected version, and deletes a namespace with
 // content in it (which only works when the namespace controller runs).
 import t from 'tap';
-import { startControlPlane } from './harness/control-plane.ts';
-import type { ControlPlane } from './harness/control-plane.ts';
+import { startControlPlane } from '../../harness/control-plane.ts';
+import type { ControlPlane } from '../../harness/control-plane.ts';
 
 const expectedVersion = 'v1.37.2';
 

@@ -7,7 +7,7 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import t, { type Test } from 'tap';
-import { repoRoot } from './harness/control-plane.ts';
+import { repoRoot } from '../../harness/control-plane.ts';
 
 interface DemoRun {
   readonly code: number | null;

@@ -9,10 +9,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import t from 'tap';
 import { createCertificateAuthority, issueCertificate } from '../../src/certs/authority.ts';
-import { type ControlPlane, type KubectlOptions, startControlPlane, tlsRequest } from './harness/control-plane.ts';
-import { kubectlOk as kubectlAt } from './harness/kubectl.ts';
-import { freePorts } from './harness/processes.ts';
-import { type Webhook, registerWebhooks, startWebhook } from './harness/webhook.ts';
+import { type ControlPlane, type KubectlOptions, startControlPlane, tlsRequest } from '../../harness/control-plane.ts';
+import { kubectlOk as kubectlAt } from '../../harness/kubectl.ts';
+import { freePorts } from '../../harness/processes.ts';
+import { type Webhook, registerWebhooks, startWebhook } from '../../harness/webhook.ts';
 
 const jane = { as: 'jane', asGroups: ['developers'] };
 

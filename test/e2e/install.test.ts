@@ -7,10 +7,10 @@ import { cpSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import t from 'tap';
-import { type ControlPlane, type KubectlOptions, repoRoot, startControlPlane, waitFor } from './harness/control-plane.ts';
-import { runCommand } from './harness/processes.ts';
-import { kubectlOk as kubectlAt } from './harness/kubectl.ts';
-import { type Webhook, registerWebhooks, startWebhook } from './harness/webhook.ts';
+import { type ControlPlane, type KubectlOptions, repoRoot, startControlPlane, waitFor } from '../../harness/control-plane.ts';
+import { runCommand } from '../../harness/processes.ts';
+import { kubectlOk as kubectlAt } from '../../harness/kubectl.ts';
+import { type Webhook, registerWebhooks, startWebhook } from '../../harness/webhook.ts';
 
 const serviceAccount = 'system:serviceaccount:netpol-hygiene:netpol-hygiene';
 let cp: ControlPlane;

@@ -4,10 +4,10 @@
 import t from 'tap';
 import { chmodSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { type ControlPlane, repoRoot, startControlPlane, waitFor } from './harness/control-plane.ts';
-import { kubectlOk } from './harness/kubectl.ts';
-import { runCommand } from './harness/processes.ts';
-import { type Webhook, registerWebhooks, startWebhook } from './harness/webhook.ts';
+import { type ControlPlane, repoRoot, startControlPlane, waitFor } from '../../harness/control-plane.ts';
+import { kubectlOk } from '../../harness/kubectl.ts';
+import { runCommand } from '../../harness/processes.ts';
+import { type Webhook, registerWebhooks, startWebhook } from '../../harness/webhook.ts';
 
 const node = join(repoRoot, 'node_modules/.bin/node');
 const main = join(repoRoot, 'src/cli/main.ts');

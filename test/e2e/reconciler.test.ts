@@ -7,9 +7,9 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import t from 'tap';
-import { type ControlPlane, type KubectlOptions, startControlPlane, waitFor } from './harness/control-plane.ts';
-import { kubectlOk as kubectlAt, policyNames as policiesAt } from './harness/kubectl.ts';
-import { type Webhook, registerWebhooks, startWebhook } from './harness/webhook.ts';
+import { type ControlPlane, type KubectlOptions, startControlPlane, waitFor } from '../../harness/control-plane.ts';
+import { kubectlOk as kubectlAt, policyNames as policiesAt } from '../../harness/kubectl.ts';
+import { type Webhook, registerWebhooks, startWebhook } from '../../harness/webhook.ts';
 
 const baselineNames = ['allow-business-to-db', 'allow-cluster-egress', 'allow-dns', 'allow-ingress-to-ui', 'allow-ui-to-business', 'default-deny'];
 const leaseSeconds = 4;

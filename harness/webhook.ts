@@ -4,7 +4,7 @@
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { parseAllDocuments } from 'yaml';
-import { createCertificateAuthority, issueCertificate } from '../../../src/certs/authority.ts';
+import { createCertificateAuthority, issueCertificate } from '../src/certs/authority.ts';
 import type { ControlPlane } from './control-plane.ts';
 import { repoRoot, tlsRequest, waitFor } from './control-plane.ts';
 import type { ExitStatus, ManagedProcess } from './processes.ts';

@@ -13,11 +13,11 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { generateKeyPairSync } from 'node:crypto';
-import { createCertificateAuthority, issueCertificate } from '../../../src/certs/authority.ts';
+import { createCertificateAuthority, issueCertificate } from '../src/certs/authority.ts';
 import type { ManagedProcess, RunResult } from './processes.ts';
 import { freePorts, removeDirOnExit, rssKiB, runCommand, spawnManaged } from './processes.ts';
 
-export const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '../../..');
+export const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 
 export interface KubectlOptions {
   /** Written to kubectl's stdin (for `-f -`). */
