@@ -137,6 +137,12 @@ async function main(): Promise<void> {
     console.log(`hostile bodies: ${Object.entries(bodies).map(([name, body]) => `${name} ${(body.length / 1048576).toFixed(2)} MB`).join(', ')}`);
 
     const rss = sampleRss(child.pid as number, 25);
+    // Anonymous memory is what a memory limit cannot reclaim; file-backed pages (the node binary) it can.
+    let peakAnonKiB = 0;
+    const anonSampler = setInterval(() => {
+      const kib = /^RssAnon:\s+(\d+) kB$/m.exec(readFileSync(`/proc/${child.pid}/status`, 'utf8'))?.[1];
+      if (kib !== undefined) peakAnonKiB = Math.max(peakAnonKiB, Number(kib));
+    }, 25);
     const deadline = Date.now() + seconds * 1000;
     const hostileStatuses = new Map<string, number>();
     const names = Object.keys(bodies);
@@ -159,12 +165,13 @@ async function main(): Promise<void> {
     const [{ latencies: ordinaryLatencies, statuses }] = await Promise.all([ordinary, ...hostile]);
     const ordinaryStatuses = new Map(Object.entries(statuses));
     const peakSampled = rss.stop();
+    clearInterval(anonSampler);
     const peakHwm = peakRssKiB(child.pid as number);
     const latency = summarize(ordinaryLatencies);
     const mib = (kib: number | undefined): string => (kib === undefined ? '–' : `${(kib / 1024).toFixed(0)} MiB`);
     console.log(`\nafter ${seconds} s with ${senders} hostile senders and ordinary reviews at ${rate}/s:`);
     console.log(`  webhook: ${exit ?? 'alive'}${cgroup?.oomKills() ? `, ${cgroup.oomKills()} OOM kill(s) in the cgroup` : ''}`);
-    console.log(`  RSS: idle ${mib(idleRss)}, peak ${mib(Math.max(peakSampled ?? 0, peakHwm ?? 0))} (limit 256 MiB)${cgroup?.peakBytes() === undefined ? '' : `; cgroup peak ${((cgroup.peakBytes() as number) / 1048576).toFixed(0)} MiB`}`);
+    console.log(`  RSS: idle ${mib(idleRss)}, peak ${mib(Math.max(peakSampled ?? 0, peakHwm ?? 0))}, of which anonymous ${mib(peakAnonKiB)} (limit 256 MiB)${cgroup?.peakBytes() === undefined ? '' : `; cgroup peak ${((cgroup.peakBytes() as number) / 1048576).toFixed(0)} MiB`}`);
     console.log(`  hostile answers: ${[...hostileStatuses].map(([k, v]) => `${k} ×${v}`).join(', ')}`);
     console.log(`  ordinary answers: ${[...ordinaryStatuses].map(([k, v]) => `${k} ×${v}`).join(', ')}`);
     console.log(`  ordinary latency: p50 ${latency.p50.toFixed(2)} ms, p99 ${latency.p99.toFixed(2)} ms, max ${latency.max.toFixed(2)} ms`);

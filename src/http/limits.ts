@@ -33,7 +33,7 @@ export interface TransportLimits {
 export const defaultTransportLimits: TransportLimits = {
   maxBodyBytes: 7 * 1024 * 1024,
   maxInFlightRequests: 256,
-  maxInFlightBytes: 16 * 1024 * 1024,
+  maxInFlightBytes: 12 * 1024 * 1024,
   maxConnections: 1024,
   headersTimeoutMs: 5_000,
   requestTimeoutMs: 10_000,
