@@ -1,25 +1,15 @@
-import { isDeepStrictEqual } from 'node:util';
 import type { Logger } from 'pino';
 import type { AuditSink } from '../audit/audit-log.ts';
 import type { Config } from '../config/types.ts';
 import type { BaselineConverger, ConvergeOptions, Convergence } from '../policy/baseline-convergence.ts';
 import { profileFor } from '../config/profiles.ts';
-import { isManaged, renderBaseline } from '../policy/baseline.ts';
+import { renderBaseline } from '../policy/baseline.ts';
+import { type BaselinePlan, planBaseline } from '../policy/baseline-plan.ts';
 import type { NetworkPolicy } from '../kube/network-policy.ts';
 import { managerName } from '../kube/vocabulary.ts';
 import type { ClusterCache } from './cluster-cache.ts';
 import { KubeApiError, type KubeApi, type RequestOptions } from './kube-api.ts';
 import { backoffDelayMs } from './backoff.ts';
-
-export interface BaselinePlan {
-  readonly create: NetworkPolicy[];
-  readonly restore: NetworkPolicy[];
-  readonly unchanged: NetworkPolicy[];
-  /** Same-named policies netpol-hygiene does not manage: left alone. */
-  readonly foreign: NetworkPolicy[];
-  /** Managed policies the profile no longer has. */
-  readonly obsolete: NetworkPolicy[];
-}
 
 const retriedStatuses = new Set([409, 429, 500, 502, 503, 504]);
 const maxAttempts = 4;
@@ -53,20 +43,7 @@ export class BaselineApplier implements BaselineConverger {
 
   /** What converging a namespace would change, from the cache. */
   plan(namespace: string): BaselinePlan {
-    const existing = new Map(this.cluster.networkPolicies(namespace).map((p) => [p.metadata?.name ?? '', p]));
-    const wanted = this.desired(namespace);
-    const wantedNames = new Set(wanted.map((p) => p.metadata?.name ?? ''));
-    const plan: BaselinePlan = { create: [], restore: [], unchanged: [], foreign: [], obsolete: [] };
-    for (const policy of wanted) {
-      const current = existing.get(policy.metadata?.name ?? '');
-      if (current === undefined) plan.create.push(policy);
-      else if (!isManaged(current)) plan.foreign.push(current);
-      else if (isDeepStrictEqual(current.spec, policy.spec)) plan.unchanged.push(current);
-      else plan.restore.push(policy);
-    }
-    // Managed policies the profile no longer has (a changed profile or config).
-    for (const [name, current] of existing) if (isManaged(current) && !wantedNames.has(name)) plan.obsolete.push(current);
-    return plan;
+    return planBaseline(this.cluster.networkPolicies(namespace), this.desired(namespace));
   }
 
   needsRepair(namespace: string): boolean {
