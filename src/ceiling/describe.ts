@@ -4,14 +4,21 @@ import type { Ceiling, Grant } from './model.ts';
 import { describePods } from './pieces.ts';
 import { describePortSet, isEmptyPortSet, joinWords } from './ports.ts';
 
+/** A widening in three parts, as a violation carries them: the connection, what the ceiling allows instead, the field to change. */
+export interface WideningWords {
+  /** `would allow ingress to tier=db pods from any pod in any namespace on port 8082` */
+  readonly asked: string;
+  /** `profile "seed-prod" allows ingress to tier=db only from tier=business in products-prod and products-stage` */
+  readonly allowed: string;
+  /** `narrow spec.ingress[0].from` */
+  readonly narrow: string;
+}
+
 /**
- * `would allow ingress to tier=db pods from any pod in any namespace on port 8082; profile
- * "seed-prod" allows ingress to tier=db only from tier=business in products-prod and
- * products-stage; narrow spec.ingress[0].from`: the connection, what the ceiling allows instead,
- * and the field to change. When the ceiling allows that peer some ports, it names those and
- * the rule's `ports` instead.
+ * When the ceiling allows that peer some ports, `allowed` names those and `narrow` the rule's
+ * `ports` instead of its peers.
  */
-export function describeWidening(widening: Widening, ceiling: Ceiling): string {
+export function describeWidening(widening: Widening, ceiling: Ceiling): WideningWords {
   const { direction, rule, peer, ports, allowed } = widening;
   const pods = subject(widening.tier, ceiling);
   const toward = direction === 'ingress' ? 'from' : 'to';
@@ -19,9 +26,13 @@ export function describeWidening(widening: Widening, ceiling: Ceiling): string {
   const field = `spec.${direction}[${rule}]`;
   const selectorFix = widening.manyTiers ? 'spec.podSelector or ' : '';
   if (isEmptyPortSet(allowed)) {
-    return `${asked}; ${describeAllowed(ceiling, direction, pods, widening.grants)}; narrow ${selectorFix}${field}.${toward}`;
+    return { asked, allowed: describeAllowed(ceiling, direction, pods, widening.grants), narrow: `narrow ${selectorFix}${field}.${toward}` };
   }
-  return `${asked}; profile "${ceiling.profile}" allows ${direction} ${direction === 'ingress' ? 'to' : 'from'} ${pods} ${toward} ${peer} only on ${describePortSet(allowed)}; narrow ${selectorFix}${field}.ports`;
+  return {
+    asked,
+    allowed: `profile "${ceiling.profile}" allows ${direction} ${direction === 'ingress' ? 'to' : 'from'} ${pods} ${toward} ${peer} only on ${describePortSet(allowed)}`,
+    narrow: `narrow ${selectorFix}${field}.ports`,
+  };
 }
 
 /** `tier=db`; pods whose tier is missing or unknown get only what every pod gets. */

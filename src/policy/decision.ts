@@ -2,25 +2,37 @@ import type { NetworkPolicy } from '../kube/network-policy.ts';
 import type { AdmissionRequest, KubeObject } from '../kube/admission-review.ts';
 import type { Config } from '../config/types.ts';
 import type { RuleId } from '../kube/vocabulary.ts';
+import type { Violation } from '../kube/violation.ts';
 
-/** A rule's "no": the mode decides whether it becomes a denial, a warning or a record. */
-export interface Violation {
+/**
+ * Something a rule needs done before its answer is final; the admission handler carries it
+ * out and asks the rules again. POD-PROTECTED: apply the baseline to the pod's namespace.
+ */
+export interface ApplyBaseline {
+  readonly kind: 'apply-baseline';
+  readonly namespace: string;
+  /** The rule whose violation the attempt answers, and whose message says when it fails. */
   readonly rule: RuleId;
-  readonly message: string;
 }
 
-/** What the rules concluded about one request; turned into a response only by the handler. */
-export interface Decision {
+export type Intent = ApplyBaseline;
+
+/** What one rule, or all the rules registered for a request, concluded; made a response only by the handler. */
+export interface RuleResult {
   readonly violations: readonly Violation[];
   /** The edited clone of request.object, when a mutating rule changed it. */
   readonly mutated?: KubeObject;
   /** Why a change was made (e.g. `tier=ui from rule:web`), for the audit record. */
   readonly reasons: readonly string[];
-  /** A namespace whose baseline must be applied before the decision is final (POD-PROTECTED). */
-  readonly baselineNeeded?: string;
+  readonly intents?: readonly Intent[];
 }
 
-export const noViolations: Decision = { violations: [], reasons: [] };
+export const noViolations: RuleResult = { violations: [], reasons: [] };
+
+/** A result with these violations and nothing else. */
+export function violating(violations: readonly Violation[]): RuleResult {
+  return { violations, reasons: [] };
+}
 
 /** The slice of a Namespace the rules read. */
 export interface NamespaceView {
@@ -50,7 +62,8 @@ export interface RuleContext {
   readonly cluster: ClusterState;
 }
 
-export type Rule = (request: AdmissionRequest, context: RuleContext) => Decision;
+/** One rule's check: pure, reading only the request and the context. */
+export type Check = (request: AdmissionRequest, context: RuleContext) => RuleResult;
 
 /** `pod "web-7f9c"`, or `pod "web-7f9c-*"` before the API server has generated the name. */
 export function describeObject(kind: string, object: KubeObject | null | undefined, request: AdmissionRequest): string {

@@ -1,5 +1,6 @@
 import type { AdmissionRequest } from '../kube/admission-review.ts';
-import { type Violation, describeObject } from './decision.ts';
+import type { Violation } from '../kube/violation.ts';
+import { describeObject } from './decision.ts';
 import type { RuleId } from '../kube/vocabulary.ts';
 
 /**
@@ -15,12 +16,17 @@ export function subresourceLabelViolations(request: AdmissionRequest, governed: 
   const changed = [...new Set([...Object.keys(before), ...Object.keys(after)])].filter((key) => governed(key) && before[key] !== after[key]).sort();
   if (changed.length === 0) return [];
   const kind = request.kind.kind.toLowerCase();
-  const subject = kind === 'namespace' ? describeObject('namespace', request.object, request) : `${describeObject(kind, request.object, request)} in namespace "${request.namespace ?? ''}"`;
   const changes = changed.map((key) => `${key} (${before[key] ?? 'unset'} → ${after[key] ?? 'unset'})`).join(', ');
   return [
     {
       rule,
-      message: `${rule}: ${request.resource.resource}/${request.subResource ?? ''} may not change label ${changes} on ${subject}; labels change only through the ${kind} itself`,
+      reason: `${request.resource.resource}/${request.subResource ?? ''} may not change label ${changes} on ${subjectOf(kind, request)}`,
+      fix: `labels change only through the ${kind} itself`,
     },
   ];
+}
+
+function subjectOf(kind: string, request: AdmissionRequest): string {
+  const object = describeObject(kind, request.object, request);
+  return kind === 'namespace' ? object : `${object} in namespace "${request.namespace ?? ''}"`;
 }

@@ -1,7 +1,8 @@
 import type { AdmissionRequest, KubeObject } from '../kube/admission-review.ts';
 import type { Config, TierEntitlement } from '../config/types.ts';
 import { joinWords } from '../ceiling/ports.ts';
-import { type Decision, describeObject, noViolations } from './decision.ts';
+import { describeObject } from './decision.ts';
+import type { Violation } from '../kube/violation.ts';
 import { globMatches } from './tier-inference.ts';
 import { annotations } from '../kube/vocabulary.ts';
 
@@ -57,27 +58,29 @@ function entryMatches(entry: TierEntitlement, identity: PodIdentity): boolean {
  * POD-TIER entitlement for the tier the pod's label now names (the mutating webhook has set it
  * on CREATE): refused when no entry of that tier matches. `source` says where the tier came from.
  */
-export function entitlementProblem(pod: KubeObject, request: AdmissionRequest, config: Config, source?: string): string | undefined {
+export function entitlementViolation(pod: KubeObject, request: AdmissionRequest, config: Config, source?: string): Violation | undefined {
   const tier = pod.metadata?.labels?.[config.tierLabel.key];
   const namespace = request.namespace ?? '';
   const identity = podIdentity(pod, namespace);
   if (tier === undefined || isEntitled(tier, identity, config)) return undefined;
   const key = config.tierLabel.key;
   const from = source ?? pod.metadata?.annotations?.[annotations.tierSource] ?? 'label';
-  const open = config.tierLabel.values.filter((other) => other !== tier && isEntitled(other, identity, config));
-  const other = open.length === 0 ? '' : `carry another tier it is entitled to (${open.map((t) => `${key}=${t}`).join(', ')}), `;
   const entries = (entitlementsOf(tier, config) ?? []).map(describeEntry).join(', or ');
-  return (
-    `POD-TIER: ${describeObject('pod', pod, request)} in namespace "${namespace}" would carry ${key}=${tier} (from ${from}), ` +
-    `which its service account "${identity.serviceAccount}" and images ${identity.images.join(', ') || '(none)'} are not entitled to; ` +
-    `${key}=${tier} is only for ${entries}; run it as such a pod, ${other}or have it entitled in the netpol-hygiene config (tierEntitlements)`
-  );
+  return {
+    rule: 'POD-TIER',
+    reason:
+      `${describeObject('pod', pod, request)} in namespace "${namespace}" would carry ${key}=${tier} (from ${from}), ` +
+      `which its service account "${identity.serviceAccount}" and images ${identity.images.join(', ') || '(none)'} are not entitled to`,
+    detail: `${key}=${tier} is only for ${entries}`,
+    fix: `run it as such a pod, ${otherTiers(tier, identity, config)}or have it entitled in the netpol-hygiene config (tierEntitlements)`,
+  };
 }
 
-/** Pod UPDATE that moves the pod into another valid tier. */
-export function entitlementDecision(pod: KubeObject, request: AdmissionRequest, config: Config): Decision {
-  const message = entitlementProblem(pod, request, config, 'label');
-  return message === undefined ? noViolations : { violations: [{ rule: 'POD-TIER', message }], reasons: [] };
+/** `carry another tier it is entitled to (tier=ui, tier=business), `, or nothing when there is none. */
+function otherTiers(tier: string, identity: PodIdentity, config: Config): string {
+  const key = config.tierLabel.key;
+  const open = config.tierLabel.values.filter((other) => other !== tier && isEntitled(other, identity, config));
+  return open.length === 0 ? '' : `carry another tier it is entitled to (${open.map((t) => `${key}=${t}`).join(', ')}), `;
 }
 
 /** `service account db-writer with images matching registry.example.com/postgres:* in products-prod`. */

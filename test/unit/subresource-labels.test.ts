@@ -2,9 +2,9 @@
 // namespaces/status, namespaces/finalize or pods/status.
 import t from 'tap';
 import type { AdmissionRequest, KubeObject, UserInfo } from '../../src/kube/admission-review.ts';
-import type { Violation } from '../../src/policy/decision.ts';
-import { validateNamespace } from '../../src/policy/namespace-rules.ts';
-import { validatePod } from '../../src/policy/pod-rules.ts';
+import type { RuleContext } from '../../src/policy/decision.ts';
+import { registeredRules } from '../../src/policy/rules/registry.ts';
+import { type Answer, type Worded as Violation, validate } from './rules/ask.ts';
 import { admissionRequest, context, fakeCluster, namespaceObject, podObject, users } from './helpers.ts';
 
 function through(subResource: string, request: AdmissionRequest): AdmissionRequest {
@@ -20,6 +20,11 @@ function podUpdate(before: Record<string, string>, after: Record<string, string>
 }
 
 const seed = { 'netpol-hygiene.io/profile': 'seed' };
+
+/** Every registered rule, as the validating webhook asks them: through a subresource, only that subresource's rules run. */
+function validateAll(request: AdmissionRequest, context: RuleContext): Answer {
+  return validate(registeredRules, request, context);
+}
 
 interface Case {
   readonly name: string;
@@ -74,21 +79,21 @@ const podCases: readonly Case[] = [
 
 t.test('namespaces/status and namespaces/finalize', async (t) => {
   for (const c of namespaceCases) {
-    t.strictSame(validateNamespace(c.request, context(fakeCluster())), { violations: c.violations, reasons: [] }, c.name);
+    t.strictSame(validateAll(c.request, context(fakeCluster())), { violations: c.violations, reasons: [] }, c.name);
   }
 });
 
 t.test('pods/status', async (t) => {
   const cluster = fakeCluster();
   for (const c of podCases) {
-    t.strictSame(validatePod(c.request, context(cluster)), { violations: c.violations, reasons: [] }, c.name);
+    t.strictSame(validateAll(c.request, context(cluster)), { violations: c.violations, reasons: [] }, c.name);
   }
   t.same(cluster.reads, [], 'decided from the request alone');
 });
 
 t.test('the main resource keeps its own rules', async (t) => {
   const moved = podUpdate({ tier: 'business' }, { tier: 'db' });
-  t.strictSame(validatePod(moved, context()).violations, [], 'moving between valid tiers on the pod itself is allowed');
+  t.strictSame(validateAll(moved, context()).violations, [], 'moving between valid tiers on the pod itself is allowed');
   const object: KubeObject = namespaceObject('products-prod', {});
-  t.equal(validateNamespace({ ...namespaceUpdate(seed, {}), object }, context()).violations[0]?.rule, 'NS-DEFAULT-DENY');
+  t.equal(validateAll({ ...namespaceUpdate(seed, {}), object }, context()).violations[0]?.rule, 'NS-DEFAULT-DENY');
 });

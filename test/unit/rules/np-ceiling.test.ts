@@ -1,14 +1,15 @@
 // DESIGN.md "Admission behaviour", NP-CEILING; docs/ceiling.md. Each bypass of issue 9 is
 // refused with its exact message; the baseline's own policies and narrower ones stay allowed.
 import t from 'tap';
-import type { AdmissionRequest, KubeObject, UserInfo } from '../../src/kube/admission-review.ts';
-import type { Config } from '../../src/config/types.ts';
-import { profileNamed } from '../../src/config/profiles.ts';
-import type { NetworkPolicySpec } from '../../src/kube/network-policy.ts';
-import { checkNetworkPolicyCeiling } from '../../src/policy/network-policy-ceiling.ts';
-import { validateNetworkPolicy } from '../../src/policy/network-policy-rules.ts';
-import { renderBaseline } from '../../src/policy/baseline.ts';
-import { admissionRequest, configWith, context, defaultConfig, fakeCluster, networkPolicy, unavailableCluster, users } from './helpers.ts';
+import type { AdmissionRequest, KubeObject, UserInfo } from '../../../src/kube/admission-review.ts';
+import type { Config } from '../../../src/config/types.ts';
+import { profileNamed } from '../../../src/config/profiles.ts';
+import type { NetworkPolicySpec } from '../../../src/kube/network-policy.ts';
+import { npCeiling } from '../../../src/policy/rules/np-ceiling.ts';
+import { registeredRules } from '../../../src/policy/rules/registry.ts';
+import { validate } from './ask.ts';
+import { renderBaseline } from '../../../src/policy/baseline.ts';
+import { admissionRequest, configWith, context, defaultConfig, fakeCluster, networkPolicy, unavailableCluster, users } from '../helpers.ts';
 
 const nameLabel = 'kubernetes.io/metadata.name';
 const tier = (value: string): { matchLabels: Record<string, string> } => ({ matchLabels: { tier: value } });
@@ -347,7 +348,7 @@ function clusterWith(profile: string): ReturnType<typeof fakeCluster> {
 t.test('NP-CEILING refuses every bypass, allows what fits, with exact messages', async (t) => {
   for (const c of [...bypasses, ...allowed, ...configured]) {
     const name = c.name.replace(/[^a-z0-9]+/gi, '-').toLowerCase().slice(0, 40).replace(/^-|-$/g, '');
-    const decision = checkNetworkPolicyCeiling(request(c.spec, name), context(clusterWith(c.profile ?? 'seed-prod'), c.config ?? defaultConfig));
+    const decision = validate([npCeiling], request(c.spec, name), context(clusterWith(c.profile ?? 'seed-prod'), c.config ?? defaultConfig));
     t.strictSame(decision, { violations: c.refused.map((body) => ({ rule: 'NP-CEILING', message: refusal(name, body) })), reasons: [] }, c.name);
   }
 });
@@ -356,7 +357,7 @@ t.test("every profile's baseline is within its own ceiling", async (t) => {
   for (const profileName of Object.keys(defaultConfig.profiles)) {
     for (const policy of renderBaseline('products-prod', profileNamed(defaultConfig, profileName)!, defaultConfig)) {
       const unmanaged = { ...policy, metadata: { name: policy.metadata?.name, namespace: 'products-prod' } } as KubeObject;
-      const decision = checkNetworkPolicyCeiling(admissionRequest('NetworkPolicy', { object: unmanaged }), context(clusterWith(profileName)));
+      const decision = validate([npCeiling], admissionRequest('NetworkPolicy', { object: unmanaged }), context(clusterWith(profileName)));
       t.strictSame(decision.violations, [], `${profileName}: ${policy.metadata?.name}`);
     }
   }
@@ -366,33 +367,33 @@ t.test('UPDATE: judged when the spec changes, not for metadata alone', async (t)
   const narrow = toDb([{ from: [fromBusiness], ports: [{ port: 8082 }] }]);
   const wide = toDb([{ from: [{ namespaceSelector: {} }], ports: [{ port: 8082 }] }]);
   const cluster = clusterWith('seed-prod');
-  const widening = checkNetworkPolicyCeiling(request(wide, 'db-in', { operation: 'UPDATE', oldSpec: narrow }), context(cluster));
+  const widening = validate([npCeiling], request(wide, 'db-in', { operation: 'UPDATE', oldSpec: narrow }), context(cluster));
   t.strictSame(widening.violations, [{ rule: 'NP-CEILING', message: refusal('db-in', `would allow ingress to tier=db pods from any pod in any namespace on port 8082; ${seedProdDb}; narrow spec.ingress[0].from`) }], 'an UPDATE that widens');
-  t.strictSame(checkNetworkPolicyCeiling(request(narrow, 'db-in', { operation: 'UPDATE', oldSpec: wide }), context(cluster)), { violations: [], reasons: [] }, 'an UPDATE that narrows into the ceiling');
-  t.strictSame(checkNetworkPolicyCeiling(request(wide, 'db-in', { operation: 'UPDATE', oldSpec: wide }), context(cluster)), { violations: [], reasons: [] }, 'a metadata-only UPDATE of a policy above the ceiling');
+  t.strictSame(validate([npCeiling], request(narrow, 'db-in', { operation: 'UPDATE', oldSpec: wide }), context(cluster)), { violations: [], reasons: [] }, 'an UPDATE that narrows into the ceiling');
+  t.strictSame(validate([npCeiling], request(wide, 'db-in', { operation: 'UPDATE', oldSpec: wide }), context(cluster)), { violations: [], reasons: [] }, 'a metadata-only UPDATE of a policy above the ceiling');
 });
 
 t.test('who is not judged: DELETE, the webhook itself; admins are allowed and recorded', async (t) => {
   const wide = toDb([{ from: [{ namespaceSelector: {} }], ports: [{ port: 8082 }] }]);
   const cluster = clusterWith('seed-prod');
   const deletion = admissionRequest('NetworkPolicy', { operation: 'DELETE', oldObject: networkPolicy('open-db', wide) });
-  t.strictSame(checkNetworkPolicyCeiling(deletion, context(cluster)), { violations: [], reasons: [] }, 'DELETE');
-  t.strictSame(checkNetworkPolicyCeiling(request(wide, 'open-db', { userInfo: users.webhook }), context(unavailableCluster())), { violations: [], reasons: [] }, 'the webhook, without reading the cluster');
+  t.strictSame(validate([npCeiling], deletion, context(cluster)), { violations: [], reasons: [] }, 'DELETE');
+  t.strictSame(validate([npCeiling], request(wide, 'open-db', { userInfo: users.webhook }), context(unavailableCluster())), { violations: [], reasons: [] }, 'the webhook, without reading the cluster');
   t.strictSame(
-    checkNetworkPolicyCeiling(request(wide, 'open-db', { userInfo: users.admin }), context(cluster)),
+    validate([npCeiling], request(wide, 'open-db', { userInfo: users.admin }), context(cluster)),
     {
       violations: [],
       reasons: [`allowed for admin group system:masters: ${refusal('open-db', `would allow ingress to tier=db pods from any pod in any namespace on port 8082; ${seedProdDb}; narrow spec.ingress[0].from`)}`],
     },
     'an admin: allowed, the widening recorded',
   );
-  t.strictSame(checkNetworkPolicyCeiling(request(wide, 'open-db', { userInfo: users.admin }), context(unavailableCluster())), { violations: [], reasons: [] }, 'an admin while the caches are not synced');
-  t.throws(() => checkNetworkPolicyCeiling(request(wide, 'open-db'), context(unavailableCluster())), { name: 'ClusterStateUnavailableError' }, 'a developer while the caches are not synced: fail closed');
+  t.strictSame(validate([npCeiling], request(wide, 'open-db', { userInfo: users.admin }), context(unavailableCluster())), { violations: [], reasons: [] }, 'an admin while the caches are not synced');
+  t.throws(() => validate([npCeiling], request(wide, 'open-db'), context(unavailableCluster())), { name: 'ClusterStateUnavailableError' }, 'a developer while the caches are not synced: fail closed');
 });
 
 t.test('a namespace without a profile label is judged by the default profile', async (t) => {
   const stageToDb = toDb([{ from: [{ namespaceSelector: namespaceNamed('products-stage'), podSelector: tier('business') }], ports: [{ port: 8082 }] }]);
-  const decision = checkNetworkPolicyCeiling(request(stageToDb, 'stage-db'), context(fakeCluster()));
+  const decision = validate([npCeiling], request(stageToDb, 'stage-db'), context(fakeCluster()));
   t.strictSame(decision.violations.map((v) => v.message), [
     refusal('stage-db', 'would allow ingress to tier=db pods from tier=business pods in products-stage on port 8082; profile "seed" allows ingress to tier=db only from tier=business in products-prod; narrow spec.ingress[0].from'),
   ]);
@@ -400,24 +401,24 @@ t.test('a namespace without a profile label is judged by the default profile', a
 
 t.test('NP-GUARD and NP-CEILING together: a developer allow-all that claims the managed-by label', async (t) => {
   const object = networkPolicy('allow-all', { podSelector: {}, ingress: [{}] }, { 'app.kubernetes.io/managed-by': 'netpol-hygiene' });
-  const decision = validateNetworkPolicy(admissionRequest('NetworkPolicy', { object }), context(clusterWith('seed')));
+  const decision = validate(registeredRules, admissionRequest('NetworkPolicy', { object }), context(clusterWith('seed')));
   t.strictSame(decision.violations.map((v) => v.rule), ['NP-GUARD', 'NP-CEILING']);
   t.match(decision.violations[1]?.message, /^NP-CEILING: NetworkPolicy "allow-all" in namespace "products-prod" would allow ingress to tier=ui pods from anywhere on any port;/);
 });
 
 t.test('a policy too large to judge is refused before it is parsed', async (t) => {
   const peers = Array.from({ length: 10_001 }, (_, i) => ({ podSelector: { matchLabels: { app: `a${i}` } } }));
-  const decision = checkNetworkPolicyCeiling(request({ podSelector: {}, policyTypes: ['Egress'], egress: [{ to: peers }] }, 'huge'), context(clusterWith('seed-prod')));
+  const decision = validate([npCeiling], request({ podSelector: {}, policyTypes: ['Egress'], egress: [{ to: peers }] }, 'huge'), context(clusterWith('seed-prod')));
   t.strictSame(decision.violations.map((v) => v.message), [
     refusal('huge', 'cannot be judged against profile "seed-prod": it has more than 10000 peers, namespaces, tiers and address ranges to judge across its rules; split it into smaller policies'),
   ]);
-  const fewer = checkNetworkPolicyCeiling(request({ podSelector: {}, policyTypes: ['Egress'], egress: [{ to: peers.slice(0, 2000) }] }, 'big'), context(clusterWith('seed-prod')));
+  const fewer = validate([npCeiling], request({ podSelector: {}, policyTypes: ['Egress'], egress: [{ to: peers.slice(0, 2000) }] }, 'big'), context(clusterWith('seed-prod')));
   t.strictSame(fewer.violations.map((v) => v.message), [refusal('big', 'cannot be judged against profile "seed-prod": it has more than 10000 peers, namespaces, tiers and address ranges to judge across its rules; split it into smaller policies')], 'judged per tier: 2,000 peers × 4 kinds of pod');
   const names = Array.from({ length: 4000 }, (_, i) => `ns-${i}`);
   const tiers = Array.from({ length: 4000 }, (_, i) => `t-${i}`);
   const crossed = { namespaceSelector: { matchExpressions: [{ key: nameLabel, operator: 'In', values: names }] }, podSelector: { matchExpressions: [{ key: 'tier', operator: 'In', values: tiers }] } };
-  const cross = checkNetworkPolicyCeiling(request(toDb([{ from: [crossed] }]), 'crossed'), context(clusterWith('seed-prod')));
+  const cross = validate([npCeiling], request(toDb([{ from: [crossed] }]), 'crossed'), context(clusterWith('seed-prod')));
   t.match(cross.violations[0]?.message, /^NP-CEILING: NetworkPolicy "crossed" in namespace "products-prod" cannot be judged against profile "seed-prod": it has more than 10000 /, '4,000 namespaces × 4,000 tiers: charged before 16 million pieces are made');
-  const fits = checkNetworkPolicyCeiling(request({ podSelector: tier('ui'), policyTypes: ['Egress'], egress: [{ to: peers.slice(0, 2000) }] }, 'fits'), context(clusterWith('seed-prod')));
+  const fits = validate([npCeiling], request({ podSelector: tier('ui'), policyTypes: ['Egress'], egress: [{ to: peers.slice(0, 2000) }] }, 'fits'), context(clusterWith('seed-prod')));
   t.strictSame(fits.violations, [], '2,000 peers for one tier');
 });

@@ -1,11 +1,11 @@
 // DESIGN.md "Admission behaviour", POD-TIER entitlement: a pod may carry a tier only if the
 // config entitles its service account, namespace or images to it.
 import t from 'tap';
-import type { AdmissionRequest, KubeObject } from '../../src/kube/admission-review.ts';
-import type { Config } from '../../src/config/types.ts';
-import type { Violation } from '../../src/policy/decision.ts';
-import { validatePod } from '../../src/policy/pod-rules.ts';
-import { admissionRequest, configWith, context, defaultConfig, fakeCluster, managedDefaultDeny, type PodOptions, podObject } from './helpers.ts';
+import type { AdmissionRequest, KubeObject } from '../../../src/kube/admission-review.ts';
+import type { Config } from '../../../src/config/types.ts';
+import { podTier } from '../../../src/policy/rules/pod-tier.ts';
+import { type Worded as Violation, validate } from './ask.ts';
+import { admissionRequest, configWith, context, defaultConfig, fakeCluster, managedDefaultDeny, type PodOptions, podObject } from '../helpers.ts';
 
 const postgres = 'registry.example.com/products/postgres:16.4';
 const app = 'registry.example.com/products/app:1.0.0';
@@ -109,7 +109,7 @@ t.test('POD-TIER entitlement on Pod CREATE', async (t) => {
   for (const c of creates) {
     const namespace = c.namespace ?? 'products-prod';
     const request = admissionRequest('Pod', { namespace, object: podIn(namespace, c.pod) });
-    t.strictSame(validatePod(request, context(clusterFor(namespace), c.config ?? entitled)), { violations: c.violations, reasons: [] }, c.name);
+    t.strictSame(validate([podTier], request, context(clusterFor(namespace), c.config ?? entitled)), { violations: c.violations, reasons: [] }, c.name);
   }
 });
 
@@ -123,16 +123,16 @@ function relabel(from: string, to: string, options: PodOptions = {}): AdmissionR
 
 t.test('POD-TIER entitlement on Pod UPDATE: relabelling into a tier', async (t) => {
   const cluster = clusterFor('products-prod');
-  t.strictSame(validatePod(relabel('business', 'db'), context(cluster, entitled)), { violations: [refusal()], reasons: [] }, 'into db without entitlement');
-  t.strictSame(validatePod(relabel('ui', 'db', { serviceAccountName: 'products-db' }), context(cluster, entitled)), { violations: [], reasons: [] }, 'into db as products-db');
-  t.strictSame(validatePod(relabel('db', 'ui'), context(cluster, entitled)), { violations: [], reasons: [] }, 'out of db into an open tier');
+  t.strictSame(validate([podTier], relabel('business', 'db'), context(cluster, entitled)), { violations: [refusal()], reasons: [] }, 'into db without entitlement');
+  t.strictSame(validate([podTier], relabel('ui', 'db', { serviceAccountName: 'products-db' }), context(cluster, entitled)), { violations: [], reasons: [] }, 'into db as products-db');
+  t.strictSame(validate([podTier], relabel('db', 'ui'), context(cluster, entitled)), { violations: [], reasons: [] }, 'out of db into an open tier');
   t.strictSame(cluster.reads, [], 'no cluster state read');
 });
 
 t.test('POD-TIER entitlement counts init containers', async (t) => {
   const pod = podObject({ labels: dbLabel, containers: [{ name: 'db', image: postgres }] }) as KubeObject & { spec: Record<string, unknown> };
   const withInit = { ...pod, spec: { ...pod.spec, initContainers: [{ name: 'fetch', image: 'docker.io/curlimages/curl:8' }] } };
-  const decision = validatePod(admissionRequest('Pod', { object: withInit }), context(clusterFor('products-prod'), entitled));
+  const decision = validate([podTier], admissionRequest('Pod', { object: withInit }), context(clusterFor('products-prod'), entitled));
   t.strictSame(decision.violations, [refusal({ images: `${postgres}, docker.io/curlimages/curl:8` })]);
 });
 

@@ -1,11 +1,12 @@
 // DESIGN.md "Admission behaviour", NetworkPolicy row: NP-GUARD.
 import t from 'tap';
-import type { AdmissionRequest, KubeObject, UserInfo } from '../../src/kube/admission-review.ts';
-import type { Config } from '../../src/config/types.ts';
-import { ClusterStateUnavailableError, type Violation } from '../../src/policy/decision.ts';
-import { guardNetworkPolicy } from '../../src/policy/network-policy-guard.ts';
-import { loadReview } from '../fixtures/load.ts';
-import { type FakeNamespace, admissionRequest, configWith, context, defaultConfig, fakeCluster, managedDefaultDeny, networkPolicy, unavailableCluster, users } from './helpers.ts';
+import type { AdmissionRequest, KubeObject, UserInfo } from '../../../src/kube/admission-review.ts';
+import type { Config } from '../../../src/config/types.ts';
+import { ClusterStateUnavailableError } from '../../../src/policy/decision.ts';
+import { npGuard } from '../../../src/policy/rules/np-guard.ts';
+import { type Worded as Violation, validate } from './ask.ts';
+import { loadReview } from '../../fixtures/load.ts';
+import { type FakeNamespace, admissionRequest, configWith, context, defaultConfig, fakeCluster, managedDefaultDeny, networkPolicy, unavailableCluster, users } from '../helpers.ts';
 
 const seedNamespace: FakeNamespace = { labels: { 'netpol-hygiene.io/profile': 'seed' } };
 
@@ -185,15 +186,15 @@ const cases: readonly Case[] = [
   },
 ];
 
-t.test('guardNetworkPolicy', async (t) => {
+t.test('NP-GUARD', async (t) => {
   for (const c of cases) {
     const namespace = 'namespace' in c ? c.namespace : seedNamespace;
     const cluster = fakeCluster({ namespaces: namespace === undefined ? {} : { 'products-prod': namespace } });
-    t.strictSame(guardNetworkPolicy(c.request, context(cluster, c.config ?? defaultConfig)), { violations: c.violations, reasons: [] }, c.name);
+    t.strictSame(validate([npGuard], c.request, context(cluster, c.config ?? defaultConfig)), { violations: c.violations, reasons: [] }, c.name);
   }
 });
 
-t.test('guardNetworkPolicy reads cluster state only when it has to', async (t) => {
+t.test('NP-GUARD reads cluster state only when it has to', async (t) => {
   const allowedWithoutState: readonly [string, AdmissionRequest][] = [
     ['admin', deleteBy(users.admin)],
     ['webhook', deleteBy(users.webhook)],
@@ -201,7 +202,7 @@ t.test('guardNetworkPolicy reads cluster state only when it has to', async (t) =
     ['unmanaged', { ...deleteBy(users.developer), oldObject: networkPolicy('mine', { podSelector: {} }) }],
   ];
   for (const [name, request] of allowedWithoutState) {
-    t.strictSame(guardNetworkPolicy(request, context(unavailableCluster())).violations, [], `${name}: decided without cluster state`);
+    t.strictSame(validate([npGuard], request, context(unavailableCluster())).violations, [], `${name}: decided without cluster state`);
   }
-  t.throws(() => guardNetworkPolicy(deleteBy(users.developer), context(unavailableCluster())), ClusterStateUnavailableError, 'an ordinary user needs the namespace: fails closed');
+  t.throws(() => validate([npGuard], deleteBy(users.developer), context(unavailableCluster())), ClusterStateUnavailableError, 'an ordinary user needs the namespace: fails closed');
 });
