@@ -19,6 +19,8 @@ export interface Report {
   readonly generatedAt: string;
   /** From audit logs; absent when the report covers only the cluster. */
   readonly audit?: AuditSummary;
+  /** From the live cluster (`--cluster`); absent when the report covers only audit logs. */
+  readonly posture?: ClusterPosture;
 }
 
 export interface ReportFilters {
@@ -151,6 +153,74 @@ export interface AuditSummary {
   readonly timeline: Timeline;
   readonly denials: LatestList<DenialEntry>;
   readonly repairs: LatestList<RepairEntry>;
+}
+
+/** What every governed namespace holds against its profile, read from the cluster with GET only. */
+export interface ClusterPosture {
+  /** The API server read. */
+  readonly server: string;
+  readonly totals: PostureTotals;
+  /** Governed namespaces (neither exempt nor being deleted), by name. */
+  readonly namespaces: readonly NamespacePosture[];
+  /** Exempt by the config (`exemptions.namespaces`, the webhook's own): not judged. */
+  readonly exempt: readonly string[];
+  /** Being deleted: not judged. */
+  readonly terminating: readonly string[];
+}
+
+export interface PostureTotals {
+  /** Governed namespaces. */
+  readonly namespaces: number;
+  /** Governed namespaces whose baseline is complete. */
+  readonly complete: number;
+  readonly exempt: number;
+  /** Baseline policies absent, edited, or whose name an unmanaged policy holds, over all namespaces. */
+  readonly missingPolicies: number;
+  readonly editedPolicies: number;
+  readonly foreignPolicies: number;
+  readonly aboveCeiling: number;
+  /** Pods (not finished) without a tier label, with a tier not configured, or not entitled to theirs. */
+  readonly podsWithoutValidTier: number;
+  readonly pods: number;
+  readonly unmanagedPolicies: number;
+}
+
+export interface NamespacePosture {
+  readonly name: string;
+  /** The profile governing it (its label, or the default). */
+  readonly profile: string;
+  /** `complete`: every baseline policy present, managed and as rendered, and no obsolete one. */
+  readonly baseline: 'complete' | 'incomplete';
+  /** Baseline policies absent. */
+  readonly missing: readonly string[];
+  /** Managed baseline policies whose spec differs from what the profile renders. */
+  readonly edited: readonly string[];
+  /** Baseline names held by policies netpol-hygiene does not manage (left alone by the reconciler). */
+  readonly foreign: readonly string[];
+  /** Managed policies the profile no longer has. */
+  readonly obsolete: readonly string[];
+  /** Unmanaged policies allowing more than the namespace's ceiling (NP-CEILING), with why. */
+  readonly aboveCeiling: readonly AboveCeiling[];
+  /** Pods judged (finished ones are left out: they take no connections). */
+  readonly pods: number;
+  readonly tierProblems: readonly TierProblem[];
+  /** Policies without app.kubernetes.io/managed-by=netpol-hygiene, by name. */
+  readonly unmanaged: readonly string[];
+}
+
+export interface AboveCeiling {
+  readonly policy: string;
+  /** NP-CEILING's messages, one per rule beyond the ceiling. */
+  readonly messages: readonly string[];
+}
+
+export interface TierProblem {
+  readonly pod: string;
+  /** The tier label's value; null when the pod has none. */
+  readonly tier: string | null;
+  /** `missing`: no tier label; `invalid`: not one of tierLabel.values; `unentitled`: not for this pod (tierEntitlements). */
+  readonly problem: 'missing' | 'invalid' | 'unentitled';
+  readonly message: string;
 }
 
 export function zeroDecisions(): DecisionCounts {

@@ -1,0 +1,160 @@
+// report --cluster: every governed namespace against its profile, judged from listed objects.
+import t from 'tap';
+import { profileFor } from '../../src/config/profiles.ts';
+import type { KubeObject } from '../../src/kube/admission-review.ts';
+import type { NetworkPolicy } from '../../src/kube/network-policy.ts';
+import { renderBaseline } from '../../src/policy/baseline.ts';
+import type { NamespacePosture } from '../../src/report/model.ts';
+import { type ClusterObjects, clusterPosture } from '../../src/report/posture.ts';
+import { configWith } from './helpers.ts';
+
+const config = configWith({ tierEntitlements: { db: [{ serviceAccounts: ['products-db'] }] } });
+const managed = { 'app.kubernetes.io/managed-by': 'netpol-hygiene' };
+
+function namespace(name: string, extra: Partial<KubeObject> = {}): KubeObject {
+  return { kind: 'Namespace', metadata: { name, labels: { 'kubernetes.io/metadata.name': name } }, ...extra };
+}
+
+function baseline(name: string): NetworkPolicy[] {
+  return renderBaseline(name, profileFor(undefined, config).profile, config);
+}
+
+function policy(namespace: string, name: string, spec: NetworkPolicy['spec'], labels?: Record<string, string>): NetworkPolicy {
+  return { kind: 'NetworkPolicy', metadata: { name, namespace, ...(labels === undefined ? {} : { labels }) }, spec };
+}
+
+function pod(namespace: string, name: string, options: { tier?: string; serviceAccount?: string; phase?: string } = {}): KubeObject {
+  return {
+    kind: 'Pod',
+    metadata: { name, namespace, labels: options.tier === undefined ? { app: name } : { app: name, tier: options.tier } },
+    spec: { serviceAccountName: options.serviceAccount ?? 'default', containers: [{ name: 'main', image: 'nginx:1.27' }] },
+    status: { phase: options.phase ?? 'Running' },
+  };
+}
+
+const openDb = (ns: string): NetworkPolicy => policy(ns, 'open-db', { podSelector: { matchLabels: { tier: 'db' } }, ingress: [{ from: [{ namespaceSelector: {} }], ports: [{ port: 8082 }] }] });
+const seedNames = ['default-deny', 'allow-dns', 'allow-cluster-egress', 'allow-ingress-to-ui', 'allow-ui-to-business', 'allow-business-to-db'];
+
+const objects: ClusterObjects = {
+  server: 'https://127.0.0.1:6443',
+  namespaces: [
+    namespace('shop-complete'),
+    namespace('shop-missing'),
+    namespace('shop-edited'),
+    namespace('shop-foreign'),
+    namespace('shop-obsolete'),
+    namespace('shop-above'),
+    namespace('shop-pods'),
+    namespace('kube-system'),
+    namespace('netpol-hygiene'),
+    namespace('shop-leaving', { status: { phase: 'Terminating' } }),
+  ],
+  policies: [
+    ...baseline('shop-complete'),
+    ...baseline('shop-missing').filter((p) => !['allow-dns', 'allow-business-to-db'].includes(p.metadata?.name ?? '')),
+    ...baseline('shop-edited').map((p) => (p.metadata?.name === 'default-deny' ? { ...p, spec: { podSelector: {}, policyTypes: ['Ingress' as const] } } : p)),
+    ...baseline('shop-foreign').map((p) => (p.metadata?.name === 'allow-dns' ? { ...p, metadata: { ...p.metadata, labels: { team: 'shop' } } } : p)),
+    ...baseline('shop-obsolete'),
+    policy('shop-obsolete', 'allow-legacy', { podSelector: {}, policyTypes: ['Ingress'] }, managed),
+    ...baseline('shop-above'),
+    openDb('shop-above'),
+    ...baseline('shop-pods'),
+    openDb('kube-system'),
+  ],
+  pods: [
+    pod('shop-pods', 'web', { tier: 'ui' }),
+    pod('shop-pods', 'worker'),
+    pod('shop-pods', 'front', { tier: 'frontend' }),
+    pod('shop-pods', 'db-0', { tier: 'db' }),
+    pod('shop-pods', 'db-1', { tier: 'db', serviceAccount: 'products-db' }),
+    pod('shop-pods', 'migrate', { phase: 'Succeeded' }),
+    pod('kube-system', 'coredns'),
+    pod('shop-leaving', 'old'),
+  ],
+};
+
+const posture = clusterPosture(objects, config);
+
+function expected(name: string, changes: Partial<NamespacePosture> = {}): NamespacePosture {
+  return { name, profile: 'seed', baseline: 'complete', missing: [], edited: [], foreign: [], obsolete: [], aboveCeiling: [], pods: 0, tierProblems: [], unmanaged: [], ...changes };
+}
+
+const cases: [string, NamespacePosture][] = [
+  ['complete: every baseline policy present, managed and as rendered', expected('shop-complete')],
+  ['missing: deleted baseline policies, in the profile order', expected('shop-missing', { baseline: 'incomplete', missing: ['allow-dns', 'allow-business-to-db'] })],
+  ['edited: a managed policy whose spec was changed', expected('shop-edited', { baseline: 'incomplete', edited: ['default-deny'] })],
+  ['foreign: a same-named policy netpol-hygiene does not manage', expected('shop-foreign', { baseline: 'incomplete', foreign: ['allow-dns'], unmanaged: ['allow-dns'] })],
+  ['obsolete: a managed policy the profile no longer has', expected('shop-obsolete', { baseline: 'incomplete', obsolete: ['allow-legacy'] })],
+  [
+    'above the ceiling: an unmanaged policy wider than the profile allows',
+    expected('shop-above', {
+      aboveCeiling: [
+        {
+          policy: 'open-db',
+          messages: [
+            'NP-CEILING: NetworkPolicy "open-db" in namespace "shop-above" would allow ingress to tier=db pods from any pod in any namespace on port 8082; ' +
+              'profile "seed" allows ingress to tier=db only from tier=business in shop-above; narrow spec.ingress[0].from, or ask a member of system:masters',
+          ],
+        },
+      ],
+      unmanaged: ['open-db'],
+    }),
+  ],
+  [
+    'pods: no tier, a tier not configured, a tier not entitled; finished pods left out',
+    expected('shop-pods', {
+      pods: 5,
+      tierProblems: [
+        { pod: 'db-0', tier: 'db', problem: 'unentitled', message: 'pod "db-0" has tier=db, which its service account "default" and images nginx:1.27 are not entitled to' },
+        { pod: 'front', tier: 'frontend', problem: 'invalid', message: 'pod "front" has tier=frontend, which is not one of ui, business, db' },
+        { pod: 'worker', tier: null, problem: 'missing', message: 'pod "worker" has no tier label' },
+      ],
+    }),
+  ],
+];
+
+for (const [name, want] of cases) {
+  t.test(name, async (t) => {
+    t.strictSame(posture.namespaces.find((ns) => ns.name === want.name), want);
+  });
+}
+
+t.test('exempt and terminating namespaces are named, not judged', async (t) => {
+  t.strictSame(posture.exempt, ['kube-system', 'netpol-hygiene']);
+  t.strictSame(posture.terminating, ['shop-leaving']);
+  t.strictSame(
+    posture.namespaces.map((ns) => ns.name),
+    ['shop-above', 'shop-complete', 'shop-edited', 'shop-foreign', 'shop-missing', 'shop-obsolete', 'shop-pods'],
+    'governed namespaces by name',
+  );
+});
+
+t.test('totals add up the namespaces', async (t) => {
+  t.strictSame(posture.totals, {
+    namespaces: 7,
+    complete: 3,
+    exempt: 2,
+    missingPolicies: 2,
+    editedPolicies: 1,
+    foreignPolicies: 1,
+    aboveCeiling: 1,
+    podsWithoutValidTier: 3,
+    pods: 5,
+    unmanagedPolicies: 2,
+  });
+  t.equal(posture.server, 'https://127.0.0.1:6443');
+});
+
+t.test('a namespace labelled with another profile is judged against that profile', async (t) => {
+  const lean = configWith({ profiles: { ...config.profiles, lean: { allowDns: false, allowClusterEgress: false, tiers: [] } } });
+  const labels = { 'netpol-hygiene.io/profile': 'lean' };
+  const result = clusterPosture({ server: 's', namespaces: [{ metadata: { name: 'batch', labels } }], pods: [], policies: baseline('batch') }, lean);
+  t.strictSame(result.namespaces, [
+    expected('batch', { profile: 'lean', baseline: 'incomplete', obsolete: seedNames.slice(1).sort() }),
+  ]);
+});
+
+t.test('an empty cluster has nothing to report', async (t) => {
+  const result = clusterPosture({ server: 's', namespaces: [], pods: [], policies: [] }, config);
+  t.strictSame(result, { server: 's', totals: { namespaces: 0, complete: 0, exempt: 0, missingPolicies: 0, editedPolicies: 0, foreignPolicies: 0, aboveCeiling: 0, podsWithoutValidTier: 0, pods: 0, unmanagedPolicies: 0 }, namespaces: [], exempt: [], terminating: [] });
+});
