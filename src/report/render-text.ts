@@ -1,5 +1,6 @@
 import { describeFilters, describeObject, describeSeconds } from './describe.ts';
 import { type AuditSummary, type Breakdown, type DenialEntry, decisions, type LatestList, type RepairEntry, type Report } from './model.ts';
+import { postureSections } from './render-posture-text.ts';
 import { formatTable } from './text-table.ts';
 
 const decisionHeaders = ['ALLOWED', 'PATCHED', 'WARNED', 'DENIED', 'EXEMPT', 'REPAIRS'];
@@ -8,6 +9,7 @@ const decisionHeaders = ['ALLOWED', 'PATCHED', 'WARNED', 'DENIED', 'EXEMPT', 'RE
 export function renderText(report: Report): string {
   const sections = [`netpol-hygiene report, generated ${report.generatedAt}`];
   if (report.audit !== undefined) sections.push(...auditSections(report.audit));
+  if (report.posture !== undefined) sections.push(...postureSections(report.posture));
   return `${sections.join('\n\n')}\n`;
 }
 

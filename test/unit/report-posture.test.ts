@@ -6,6 +6,7 @@ import type { NetworkPolicy } from '../../src/kube/network-policy.ts';
 import { renderBaseline } from '../../src/policy/baseline.ts';
 import type { NamespacePosture } from '../../src/report/model.ts';
 import { type ClusterObjects, clusterPosture } from '../../src/report/posture.ts';
+import { renderText } from '../../src/report/render-text.ts';
 import { configWith } from './helpers.ts';
 
 const config = configWith({ tierEntitlements: { db: [{ serviceAccounts: ['products-db'] }] } });
@@ -157,4 +158,69 @@ t.test('a namespace labelled with another profile is judged against that profile
 t.test('an empty cluster has nothing to report', async (t) => {
   const result = clusterPosture({ server: 's', namespaces: [], pods: [], policies: [] }, config);
   t.strictSame(result, { server: 's', totals: { namespaces: 0, complete: 0, exempt: 0, missingPolicies: 0, editedPolicies: 0, foreignPolicies: 0, aboveCeiling: 0, podsWithoutValidTier: 0, pods: 0, unmanagedPolicies: 0 }, namespaces: [], exempt: [], terminating: [] });
+});
+
+t.test('as text: totals, one row per namespace, then each finding with its message', async (t) => {
+  const text = renderText({ kind: 'NetpolHygieneReport', version: 1, generatedAt: '2026-11-30T12:00:00.000Z', posture });
+  t.equal(
+    text,
+    `netpol-hygiene report, generated 2026-11-30T12:00:00.000Z
+
+Cluster posture: https://127.0.0.1:6443
+Namespaces: 7 governed, 3 with a complete baseline; 2 exempt (kube-system, netpol-hygiene); 1 terminating (shop-leaving)
+Baseline: 2 policies missing, 1 edited, 1 held by unmanaged policies
+Above the ceiling: 1 policy; unmanaged: 2 policies
+Pods without a valid or entitled tier: 3 of 5
+
+Posture per namespace
+NAMESPACE      PROFILE  BASELINE    MISSING  EDITED  FOREIGN  OBSOLETE  ABOVE-CEILING  BAD-TIER  PODS  UNMANAGED
+shop-above     seed     complete          0       0        0         0              1         0     0          1
+shop-complete  seed     complete          0       0        0         0              0         0     0          0
+shop-edited    seed     incomplete        0       1        0         0              0         0     0          0
+shop-foreign   seed     incomplete        0       0        1         0              0         0     0          1
+shop-missing   seed     incomplete        2       0        0         0              0         0     0          0
+shop-obsolete  seed     incomplete        0       0        0         1              0         0     0          0
+shop-pods      seed     complete          0       0        0         0              0         3     5          0
+
+Findings: 6 namespaces
+  shop-above (profile seed): baseline complete
+    above the ceiling: open-db
+      NP-CEILING: NetworkPolicy "open-db" in namespace "shop-above" would allow ingress to tier=db pods from any pod in any namespace on port 8082; profile "seed" allows ingress to tier=db only from tier=business in shop-above; narrow spec.ingress[0].from, or ask a member of system:masters
+    unmanaged policies: open-db
+  shop-edited (profile seed): baseline incomplete
+    edited: default-deny
+  shop-foreign (profile seed): baseline incomplete
+    held by unmanaged policies: allow-dns
+    unmanaged policies: allow-dns
+  shop-missing (profile seed): baseline incomplete
+    missing: allow-dns, allow-business-to-db
+  shop-obsolete (profile seed): baseline incomplete
+    obsolete (managed, no longer in the profile): allow-legacy
+  shop-pods (profile seed): baseline complete
+    pods without a valid or entitled tier: 3 of 5
+      pod "db-0" has tier=db, which its service account "default" and images nginx:1.27 are not entitled to
+      pod "front" has tier=frontend, which is not one of ui, business, db
+      pod "worker" has no tier label
+`,
+  );
+});
+
+t.test('as text, a cluster with nothing governed says so', async (t) => {
+  const empty = clusterPosture({ server: 'https://10.0.0.1', namespaces: [namespace('kube-system')], pods: [], policies: [] }, config);
+  t.equal(
+    renderText({ kind: 'NetpolHygieneReport', version: 1, generatedAt: '2026-11-30T12:00:00.000Z', posture: empty }),
+    `netpol-hygiene report, generated 2026-11-30T12:00:00.000Z
+
+Cluster posture: https://10.0.0.1
+Namespaces: 0 governed, 0 with a complete baseline; 1 exempt (kube-system); 0 terminating
+Baseline: 0 policies missing, 0 edited, 0 held by unmanaged policies
+Above the ceiling: 0 policies; unmanaged: 0 policies
+Pods without a valid or entitled tier: 0 of 0
+
+Posture per namespace
+  none
+
+Findings: none
+`,
+  );
 });

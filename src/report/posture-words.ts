@@ -1,0 +1,12 @@
+/** Phrases and tests the text and HTML posture share. */
+import type { NamespacePosture } from './model.ts';
+
+/** `1 policy`, `2 policies`. */
+export function countOf(count: number, one: string, many: string): string {
+  return `${count} ${count === 1 ? one : many}`;
+}
+
+/** Anything a reviewer should look at: an incomplete baseline, a policy above the ceiling, a pod's tier, an unmanaged policy. */
+export function hasFindings(ns: NamespacePosture): boolean {
+  return ns.baseline !== 'complete' || ns.aboveCeiling.length + ns.tierProblems.length + ns.unmanaged.length > 0;
+}
