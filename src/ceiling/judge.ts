@@ -1,4 +1,4 @@
-import type { LabelSelector, NetworkPolicySpec } from '../kube/network-policy.ts';
+import type { LabelSelector, NetworkPolicyPeer, NetworkPolicySpec } from '../kube/network-policy.ts';
 import type { Cidr } from '../reachability/cidr.ts';
 import type { Selector } from '../reachability/label-selector.ts';
 import type { Direction, Policy, Rule } from '../reachability/policy.ts';
@@ -48,8 +48,12 @@ export class PolicyTooLargeError extends Error {
 export function tooLargeToJudge(spec: NetworkPolicySpec | undefined): boolean {
   const rules = [...(spec?.ingress ?? []).map((rule) => rule?.from), ...(spec?.egress ?? []).map((rule) => rule?.to)];
   let size = 0;
-  for (const peers of rules) for (const peer of peers ?? []) size += 1 + (peer?.ipBlock?.except?.length ?? 0) + selectorValues(peer?.namespaceSelector) + selectorValues(peer?.podSelector);
+  for (const peers of rules) for (const peer of peers ?? []) size += peerSize(peer);
   return size > maxPieces;
+}
+
+function peerSize(peer: NetworkPolicyPeer | undefined): number {
+  return 1 + (peer?.ipBlock?.except?.length ?? 0) + selectorValues(peer?.namespaceSelector) + selectorValues(peer?.podSelector);
 }
 
 function selectorValues(selector: LabelSelector | undefined): number {

@@ -70,12 +70,12 @@ function podPieces(peer: SelectorPeer, { namespace: policyNamespace, tierKey, ch
   const names = peer.namespaceSelector === undefined ? [policyNamespace] : namespaceNames(peer.namespaceSelector);
   if (names === null) return [];
   const tiers = finiteValues(pods.get(tierKey));
-  // names × tiers can be far more than the values written: charge before building.
-  charge((names?.length ?? 1) * (tiers?.length ?? 1));
-  const podParts = tiers === undefined ? [peer.podSelector] : tiers.map((tier) => restrict(peer.podSelector, tierKey, tier));
-  const namespaces = peer.namespaceSelector ?? namespaceNamed(policyNamespace);
   const namespaceParts: (string | undefined)[] = names ?? [undefined];
-  return namespaceParts.flatMap((name) => podParts.map((part): PodPiece => ({ kind: 'pods', namespaceName: name, namespaces, pods: part })));
+  // names × tiers can be far more than the values written: charge before building.
+  charge(namespaceParts.length * (tiers?.length ?? 1));
+  const selectors = tiers === undefined ? [peer.podSelector] : tiers.map((tier) => restrict(peer.podSelector, tierKey, tier));
+  const namespaces = peer.namespaceSelector ?? namespaceNamed(policyNamespace);
+  return namespaceParts.flatMap((name) => selectors.map((part): PodPiece => ({ kind: 'pods', namespaceName: name, namespaces, pods: part })));
 }
 
 /** The names a namespace selector admits when finitely many; undefined: unboundedly many; null: none. */

@@ -80,16 +80,25 @@ export function candidateOf({ source, object }: SourcedObject, defaultNamespace:
   return { source, origin: { kind: String(object.kind), namespace, name }, kind: 'Pod', object: templatePod(object, workload, namespace, source), controller: controllerUser(workload.controller) };
 }
 
+interface PodTemplate {
+  readonly metadata?: KubeObject['metadata'];
+  readonly spec: object;
+}
+
 function templatePod(object: KubeObject, workload: WorkloadKind, namespace: string, source: string): KubeObject {
   const name = object.metadata?.name as string;
   const template = workload.template((object.spec ?? {}) as Record<string, unknown>) as { metadata?: KubeObject['metadata']; spec?: unknown } | undefined;
-  if (typeof template !== 'object' || template === null || typeof template.spec !== 'object' || template.spec === null) {
+  if (!isPodTemplate(template)) {
     throw new CandidateError(`${source}: ${String(object.kind)} ${namespace}/${name} has no pod template (spec${object.kind === 'CronJob' ? '.jobTemplate.spec' : ''}.template.spec)`);
   }
   // The template's labels and annotations, as the controller copies them; absent stays absent, as in the JSON sent.
   const { labels, annotations } = template.metadata ?? {};
   const copied = { ...(labels === undefined ? {} : { labels }), ...(annotations === undefined ? {} : { annotations }) };
   return { apiVersion: 'v1', kind: 'Pod', metadata: { ...copied, ...workload.podName(name), namespace }, spec: template.spec };
+}
+
+function isPodTemplate(template: { spec?: unknown } | undefined): template is PodTemplate {
+  return typeof template === 'object' && template !== null && typeof template.spec === 'object' && template.spec !== null;
 }
 
 function controllerUser(account: string): UserInfo {

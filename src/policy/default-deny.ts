@@ -1,4 +1,4 @@
-import type { LabelSelector, NetworkPolicy } from '../kube/network-policy.ts';
+import type { LabelSelector, NetworkPolicy, NetworkPolicySpec } from '../kube/network-policy.ts';
 
 export interface DefaultDenyCoverage {
   readonly ingress: boolean;
@@ -13,16 +13,20 @@ export interface DefaultDenyCoverage {
  * https://kubernetes.io/docs/concepts/services-networking/network-policies/#default-policies
  */
 export function defaultDenyCoverage(policies: readonly NetworkPolicy[]): DefaultDenyCoverage {
-  let ingress = false;
-  let egress = false;
-  for (const policy of policies) {
-    const spec = policy.spec;
-    if (spec === undefined || !selectsEveryPod(spec.podSelector)) continue;
-    const types = spec.policyTypes !== undefined && spec.policyTypes.length > 0 ? spec.policyTypes : (spec.egress ?? []).length > 0 ? ['Ingress', 'Egress'] : ['Ingress'];
-    if (types.includes('Ingress') && (spec.ingress ?? []).length === 0) ingress = true;
-    if (types.includes('Egress') && (spec.egress ?? []).length === 0) egress = true;
-  }
-  return { ingress, egress };
+  const denied = policies.map((policy) => deniedBy(policy.spec));
+  return { ingress: denied.some((d) => d.ingress), egress: denied.some((d) => d.egress) };
+}
+
+/** The directions one policy denies to every pod. */
+function deniedBy(spec: NetworkPolicySpec | undefined): DefaultDenyCoverage {
+  if (spec === undefined || !selectsEveryPod(spec.podSelector)) return { ingress: false, egress: false };
+  const types = policyTypes(spec);
+  return { ingress: types.includes('Ingress') && (spec.ingress ?? []).length === 0, egress: types.includes('Egress') && (spec.egress ?? []).length === 0 };
+}
+
+function policyTypes(spec: NetworkPolicySpec): readonly string[] {
+  if (spec.policyTypes !== undefined && spec.policyTypes.length > 0) return spec.policyTypes;
+  return (spec.egress ?? []).length > 0 ? ['Ingress', 'Egress'] : ['Ingress'];
 }
 
 export function missingDirections(coverage: DefaultDenyCoverage): string[] {

@@ -10,9 +10,15 @@ export function exemptionReason(request: AdmissionRequest, config: Config): stri
   if (username !== undefined && config.exemptions.usernames.includes(username)) return `user "${username}" is exempt`;
   const group = groups.find((g) => config.exemptions.groups.includes(g));
   if (group !== undefined) return `group "${group}" is exempt`;
-  const namespace = request.kind.kind === 'Namespace' && request.kind.group === '' ? (request.name ?? request.object?.metadata?.name) : request.namespace;
+  const namespace = namespaceOf(request);
   if (namespace !== undefined && isExemptNamespace(namespace, config)) return `namespace "${namespace}" is exempt`;
   return undefined;
+}
+
+/** The namespace a request is in; for a Namespace, the namespace itself. */
+function namespaceOf(request: AdmissionRequest): string | undefined {
+  if (request.kind.kind === 'Namespace' && request.kind.group === '') return request.name ?? request.object?.metadata?.name;
+  return request.namespace;
 }
 
 export function isExemptNamespace(namespace: string, config: Config): boolean {

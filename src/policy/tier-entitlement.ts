@@ -64,7 +64,7 @@ export function entitlementViolation(pod: KubeObject, request: AdmissionRequest,
   const identity = podIdentity(pod, namespace);
   if (tier === undefined || isEntitled(tier, identity, config)) return undefined;
   const key = config.tierLabel.key;
-  const from = source ?? pod.metadata?.annotations?.[annotations.tierSource] ?? 'label';
+  const from = source ?? recordedSource(pod);
   const entries = (entitlementsOf(tier, config) ?? []).map(describeEntry).join(', or ');
   return {
     rule: 'POD-TIER',
@@ -74,6 +74,11 @@ export function entitlementViolation(pod: KubeObject, request: AdmissionRequest,
     detail: `${key}=${tier} is only for ${entries}`,
     fix: `run it as such a pod, ${otherTiers(tier, identity, config)}or have it entitled in the netpol-hygiene config (tierEntitlements)`,
   };
+}
+
+/** Where the mutating webhook found the tier; a pod it did not label carries its own. */
+function recordedSource(pod: KubeObject): string {
+  return pod.metadata?.annotations?.[annotations.tierSource] ?? 'label';
 }
 
 /** `carry another tier it is entitled to (tier=ui, tier=business), `, or nothing when there is none. */

@@ -28,10 +28,8 @@ export function inferTier(
   namespaceLabels: () => Readonly<Record<string, string>> | undefined,
   config: Config,
 ): TierInference {
-  const own = pod.metadata?.labels?.[config.tierLabel.key];
-  if (own !== undefined) return judged(own, 'label', config);
-  const annotated = pod.metadata?.annotations?.[annotations.tier];
-  if (annotated !== undefined) return judged(annotated, 'annotation', config);
+  const own = ownTier(pod, config);
+  if (own !== undefined) return own;
   const rule = config.tierRules.find((candidate) => ruleMatches(candidate, pod as PodShape & KubeObject, namespace));
   if (rule !== undefined) return { kind: 'found', tier: rule.tier, source: `rule:${rule.name}` };
   const namespaceDefault = namespaceLabels()?.[labels.defaultTier];
@@ -40,20 +38,45 @@ export function inferTier(
   return { kind: 'none' };
 }
 
+/** What the pod says itself: its tier label, else its tier annotation. */
+function ownTier(pod: KubeObject, config: Config): TierInference | undefined {
+  const own = pod.metadata?.labels?.[config.tierLabel.key];
+  if (own !== undefined) return judged(own, 'label', config);
+  const annotated = pod.metadata?.annotations?.[annotations.tier];
+  return annotated === undefined ? undefined : judged(annotated, 'annotation', config);
+}
+
 function judged(value: string, source: TierSource, config: Config): TierInference {
   return config.tierLabel.values.includes(value) ? { kind: 'found', tier: value, source } : { kind: 'invalid', value, source };
 }
 
+type FieldMatcher = (match: TierRule['match'], pod: PodShape & KubeObject, namespace: string) => boolean;
+
+/** One per field of a rule's `match`; a field the rule leaves out matches any pod. */
+const fieldMatchers: readonly FieldMatcher[] = [
+  ({ labels: wanted }, pod) => wanted === undefined || hasLabels(pod, wanted),
+  ({ images }, pod) => images === undefined || (pod.spec?.containers ?? []).some((c) => runsAny(c.image, images)),
+  ({ ports }, pod) => ports === undefined || (pod.spec?.containers ?? []).some((c) => exposesAny(c.ports, ports)),
+  ({ serviceAccounts }, pod) => serviceAccounts === undefined || serviceAccounts.includes(pod.spec?.serviceAccountName ?? 'default'),
+  ({ namespaces }, _pod, namespace) => namespaces === undefined || namespaces.includes(namespace),
+];
+
+/** A rule matches when every field it gives matches. */
 function ruleMatches(rule: TierRule, pod: PodShape & KubeObject, namespace: string): boolean {
-  const { labels: wantedLabels, images, ports, serviceAccounts, namespaces } = rule.match;
-  const containers = pod.spec?.containers ?? [];
+  return fieldMatchers.every((matches) => matches(rule.match, pod, namespace));
+}
+
+function runsAny(image: string | undefined, globs: readonly string[]): boolean {
+  return image !== undefined && globs.some((glob) => globMatches(glob, image));
+}
+
+function hasLabels(pod: KubeObject, wanted: Readonly<Record<string, string>>): boolean {
   const podLabels = pod.metadata?.labels ?? {};
-  if (wantedLabels !== undefined && !Object.entries(wantedLabels).every(([key, value]) => podLabels[key] === value)) return false;
-  if (images !== undefined && !containers.some((c) => c.image !== undefined && images.some((glob) => globMatches(glob, c.image as string)))) return false;
-  if (ports !== undefined && !containers.some((c) => (c.ports ?? []).some((p) => p.containerPort !== undefined && ports.includes(p.containerPort)))) return false;
-  if (serviceAccounts !== undefined && !serviceAccounts.includes(pod.spec?.serviceAccountName ?? 'default')) return false;
-  if (namespaces !== undefined && !namespaces.includes(namespace)) return false;
-  return true;
+  return Object.entries(wanted).every(([key, value]) => podLabels[key] === value);
+}
+
+function exposesAny(containerPorts: readonly { readonly containerPort?: number }[] | undefined, ports: readonly number[]): boolean {
+  return (containerPorts ?? []).some((p) => p.containerPort !== undefined && ports.includes(p.containerPort));
 }
 
 const globCache = new Map<string, RegExp>();

@@ -52,7 +52,7 @@ function claimViolation(request: AdmissionRequest, { config }: RuleContext): Vio
     reason:
       `${describeObject('NetworkPolicy', request.object, request)} in namespace "${request.namespace ?? ''}" carries label ${labels.managedBy}=${managerName}, ` +
       'which marks the netpol-hygiene baseline and is set only by netpol-hygiene itself',
-    detail: `user "${request.userInfo.username ?? '(unknown)'}" may not ${action}`,
+    detail: `user "${userOf(request)}" may not ${action}`,
     fix: `remove the label, or ask a member of ${config.adminGroups.join(', ')}`,
   };
 }
@@ -70,7 +70,11 @@ function baselineViolation(request: AdmissionRequest, { config, cluster }: RuleC
   return {
     rule: 'NP-GUARD',
     reason: `NetworkPolicy "${policyName}" in namespace "${namespaceName}" is part of the netpol-hygiene baseline (profile "${profile}")`,
-    detail: `user "${request.userInfo.username ?? '(unknown)'}" may not ${request.operation === 'DELETE' ? 'delete' : 'change'} it`,
+    detail: `user "${userOf(request)}" may not ${request.operation === 'DELETE' ? 'delete' : 'change'} it`,
     fix: `change the profile in the netpol-hygiene config, or ask a member of ${config.adminGroups.join(', ')}`,
   };
+}
+
+function userOf(request: AdmissionRequest): string {
+  return request.userInfo.username ?? '(unknown)';
 }

@@ -41,11 +41,14 @@ function injectProfile(request: AdmissionRequest, { config }: RuleContext): Rule
 function checkProfile(request: AdmissionRequest, { config }: RuleContext): RuleResult {
   const namespace = request.object;
   if (!namespace) return noViolations;
-  const profile = namespace.metadata?.labels?.[labels.profile];
-  const before = request.oldObject?.metadata?.labels?.[labels.profile];
-  if (request.operation === 'UPDATE' && profile === undefined && before === undefined) return noViolations;
+  const profile = profileOf(namespace);
+  if (request.operation === 'UPDATE' && profile === undefined && profileOf(request.oldObject) === undefined) return noViolations;
   const violation = profileViolation(namespace.metadata?.name ?? request.name ?? '', profile, config);
   return violation === undefined ? noViolations : violating([violation]);
+}
+
+function profileOf(namespace: KubeObject | null | undefined): string | undefined {
+  return namespace?.metadata?.labels?.[labels.profile];
 }
 
 function profileViolation(name: string, profile: string | undefined, config: Config): Violation | undefined {
