@@ -12,6 +12,7 @@ Usage:
   netpol-hygiene render --namespace NS [--config FILE] [--profile NAME] [--ceiling]
   netpol-hygiene report [FILE|-]... [-o text|json|html] [--since TIME] [--until TIME]
                         [--namespace NS]... [--rule ID]... [--user NAME]...
+                        [--cluster [--kubeconfig FILE] [--context NAME] [--config FILE]]
   netpol-hygiene reachability (-f PATH... | --kubeconfig FILE) [--port 80] [--protocol TCP|UDP|SCTP]
                         [-o table|json]
   netpol-hygiene explain --from NS/POD|IP --to NS/POD|IP --port N [--protocol P]

@@ -16,6 +16,16 @@ export interface ReportOptions {
   readonly top: number;
   readonly listed: number;
   readonly help: boolean;
+  /** `--cluster`: the live cluster's posture, read with GET only; absent without it. */
+  readonly cluster?: ClusterSource;
+}
+
+/** Where the posture comes from: a kubeconfig (and context), $KUBECONFIG, or the in-cluster service account. */
+export interface ClusterSource {
+  readonly kubeconfig?: string;
+  readonly context?: string;
+  /** The netpol-hygiene config the cluster is judged by (--config, else NETPOL_HYGIENE_CONFIG, else built in). */
+  readonly config?: string;
 }
 
 export type ParsedOptions = { readonly ok: true; readonly options: ReportOptions } | { readonly ok: false; readonly error: string };
@@ -40,6 +50,10 @@ export function parseReportOptions(args: readonly string[], nowMs: number): Pars
         top: { type: 'string', default: '10' },
         list: { type: 'string', default: '50' },
         help: { type: 'boolean', short: 'h', default: false },
+        cluster: { type: 'boolean', default: false },
+        kubeconfig: { type: 'string' },
+        context: { type: 'string' },
+        config: { type: 'string' },
       },
     });
   } catch (error) {
@@ -50,7 +64,8 @@ export function parseReportOptions(args: readonly string[], nowMs: number): Pars
   const top = boundedInteger('--top', values.top, 1, maxTop);
   const listed = boundedInteger('--list', values.list, 0, maxListed);
   const range = timeRange(values.since, values.until, nowMs);
-  const problem = [top, listed, range].find((result) => typeof result === 'string');
+  const cluster = clusterSource({ cluster: values.cluster, kubeconfig: values.kubeconfig, context: values.context, config: values.config });
+  const problem = [top, listed, range, cluster].find((result) => typeof result === 'string');
   if (typeof problem === 'string') return { ok: false, error: problem };
   const { sinceMs, untilMs } = range as TimeRange;
   const lists = { namespaces: values.namespace, rules: values.rule, users: values.user };
@@ -64,8 +79,25 @@ export function parseReportOptions(args: readonly string[], nowMs: number): Pars
       top: top as number,
       listed: listed as number,
       help: values.help,
+      ...(cluster === undefined ? {} : { cluster: cluster as ClusterSource }),
     },
   };
+}
+
+interface ClusterFlags {
+  readonly cluster: boolean;
+  readonly kubeconfig?: string;
+  readonly context?: string;
+  readonly config?: string;
+}
+
+/** The --cluster source; the flags that only mean something with it are refused without it. */
+function clusterSource(flags: ClusterFlags): ClusterSource | string | undefined {
+  const { cluster, ...given } = flags;
+  const source = Object.fromEntries(Object.entries(given).filter(([, value]) => value !== undefined)) as ClusterSource;
+  const stray = Object.keys(source);
+  if (!cluster) return stray.length === 0 ? undefined : `--${stray.join(', --')} only with --cluster`;
+  return source;
 }
 
 interface TimeRange {

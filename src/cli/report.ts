@@ -6,15 +6,22 @@ import { type AuditSummary, type Report, reportVersion } from '../report/model.t
 import { renderHtml } from '../report/render-html.ts';
 import { renderText } from '../report/render-text.ts';
 import { type Format, parseReportOptions, type ReportOptions } from './report-options.ts';
+import { readPosture } from './report-cluster.ts';
 import { startProgress } from './report-progress.ts';
 
 export const reportUsage = `Usage: netpol-hygiene report [FILE|-]... [-o text|json|html] [--since TIME] [--until TIME]
                              [--namespace NS]... [--rule ID]... [--user NAME]... [--top N] [--list N]
+                             [--cluster [--kubeconfig FILE] [--context NAME] [--config FILE]]
 
 Summarises audit records (the webhook's stdout, its audit file, or \`kubectl logs --prefix\`
 output from several replicas) read from FILEs or stdin; other lines are skipped and counted.
 TIME is RFC 3339 (2026-11-30T16:00:00Z) or a duration back from now (90s, 15m, 1h30m, 7d).
 --top: entries per breakdown (10); --list: denials and repairs listed with messages (50).
+--cluster: the posture of every governed namespace, read with GET only (--kubeconfig,
+$KUBECONFIG or the in-cluster service account) and judged by the config: baseline complete or
+what is missing or edited, policies above the ceiling, pods without a valid or entitled tier,
+exempt namespaces, unmanaged policies. Alone it reads no audit log; with FILEs (or -) it
+reports both. The filters apply to the audit records only.
 `;
 
 const renderers: Record<Format, (report: Report) => string> = {
@@ -23,7 +30,7 @@ const renderers: Record<Format, (report: Report) => string> = {
   html: renderHtml,
 };
 
-/** Reads audit logs (files or stdin) and prints the report; exit 2 on bad arguments or unreadable input. */
+/** Reads audit logs (files or stdin), the cluster (--cluster), or both, and prints the report; exit 2 on bad arguments or unreadable input. */
 export async function runReport(args: string[]): Promise<number> {
   const parsed = parseReportOptions(args, Date.now());
   if (!parsed.ok) return fail(`${parsed.error}\nRun "netpol-hygiene report --help" for usage.`);
@@ -32,12 +39,21 @@ export async function runReport(args: string[]): Promise<number> {
     process.stdout.write(reportUsage);
     return 0;
   }
-  const audit = await summarizeInputs(options);
-  if (typeof audit === 'string') return fail(audit);
-  if (audit.input.records === 0) process.stderr.write(`netpol-hygiene report: none of the ${audit.input.lines} lines read is an audit record (a JSON line marked "audit":true)\n`);
-  const report: Report = { kind: 'NetpolHygieneReport', version: reportVersion, generatedAt: new Date().toISOString(), audit };
+  const report = await buildReport(options);
+  if (typeof report === 'string') return fail(report);
   process.stdout.write(renderers[options.format](report));
   return 0;
+}
+
+/** The posture (--cluster) and the audit summary (FILEs, stdin, or both); or what stopped either. */
+async function buildReport(options: ReportOptions): Promise<Report | string> {
+  // The cluster first: a wrong kubeconfig fails before a long log read, not after.
+  const posture = options.cluster === undefined ? undefined : await readPosture(options.cluster);
+  if (typeof posture === 'string') return posture;
+  const audit = options.cluster === undefined || options.inputs.length > 0 ? await summarizeInputs(options) : undefined;
+  if (typeof audit === 'string') return audit;
+  if (audit?.input.records === 0) process.stderr.write(`netpol-hygiene report: none of the ${audit.input.lines} lines read is an audit record (a JSON line marked "audit":true)\n`);
+  return { kind: 'NetpolHygieneReport', version: reportVersion, generatedAt: new Date().toISOString(), ...(audit && { audit }), ...(posture && { posture }) };
 }
 
 /** The audit summary of every input, or what stopped the read. */

@@ -6,6 +6,7 @@
 import { describeFilters, describeObject } from './describe.ts';
 import { escapeHtml } from './html-escape.ts';
 import { type AuditSummary, type DenialEntry, decisions, type LatestList, type RepairEntry, type Report } from './model.ts';
+import { postureColors, postureSections } from './render-posture-html.ts';
 import { breakdownChart, series, timelineChart } from './svg-charts.ts';
 
 const colors: Record<(typeof series)[number], string> = {
@@ -32,6 +33,7 @@ section{background:#fff;border:1px solid #d8dce2;border-radius:6px;padding:4px 1
 svg.chart{max-width:100%;height:auto;font-size:12px}
 svg .label,svg .tick{fill:#1d232b}svg .value{fill:#1d232b;font-weight:600}svg .axis{stroke:#9aa1ab}
 ${Object.entries(colors).map(([name, color]) => `svg .s-${name}{fill:${color}}.legend .s-${name}{background:${color}}`).join('\n')}
+${Object.entries(postureColors).map(([name, color]) => `svg .p-${name}{fill:${color}}.legend .p-${name}{background:${color}}`).join('\n')}
 table{border-collapse:collapse;width:100%;font-size:13px}th,td{text-align:left;padding:4px 6px;border-bottom:1px solid #e4e7eb;vertical-align:top}
 td.time{white-space:nowrap}
 td.message{font-family:ui-monospace,Menlo,Consolas,monospace;font-size:12px;white-space:pre-wrap;word-break:break-word}
@@ -39,8 +41,8 @@ td.message{font-family:ui-monospace,Menlo,Consolas,monospace;font-size:12px;whit
 `;
 
 export function renderHtml(report: Report): string {
-  const title = 'netpol-hygiene audit report';
-  const body = report.audit === undefined ? '' : auditSections(report.audit);
+  const title = report.audit === undefined ? 'netpol-hygiene cluster posture report' : 'netpol-hygiene audit report';
+  const body = [report.audit === undefined ? '' : auditSections(report.audit), report.posture === undefined ? '' : postureSections(report.posture, section)].join('\n');
   return `<!doctype html>
 <html lang="en">
 <head>
@@ -54,6 +56,7 @@ export function renderHtml(report: Report): string {
 <header><h1>${title}</h1>
 <p class="meta">Generated ${escapeHtml(report.generatedAt)} (times in UTC)</p>
 ${report.audit === undefined ? '' : headerFacts(report.audit)}
+${report.posture === undefined ? '' : `<p class="meta" id="cluster">Cluster: ${escapeHtml(report.posture.server)}</p>`}
 </header>
 <main>
 ${body}

@@ -33,7 +33,7 @@ function plural(count: number, word: string): string {
   return `${count} ${word}${count === 1 ? '' : 's'}`;
 }
 
-function svgOpen(id: string, text: { readonly title: string; readonly description: string }, { width, height }: { readonly width: number; readonly height: number }): string {
+export function svgOpen(id: string, text: { readonly title: string; readonly description: string }, { width, height }: { readonly width: number; readonly height: number }): string {
   const { title, description } = text;
   return (
     `<svg class="chart" id="${id}" data-chart="${id}" role="img" aria-labelledby="${id}-title" aria-describedby="${id}-desc" viewBox="0 0 ${width} ${height}" width="${width}" height="${height}" xmlns="http://www.w3.org/2000/svg">` +

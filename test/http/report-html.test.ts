@@ -6,6 +6,9 @@ import { existsSync } from 'node:fs';
 import { type Browser, chromium, type Page } from 'playwright-core';
 import t from 'tap';
 import type { Report } from '../../src/report/model.ts';
+import { clusterPosture } from '../../src/report/posture.ts';
+import { renderHtml } from '../../src/report/render-html.ts';
+import { config as postureConfig, objects as clusterObjects } from '../unit/posture-fixture.ts';
 
 const chromiumPath = '/usr/bin/chromium';
 const main = new URL('../../src/cli/main.ts', import.meta.url).pathname;
@@ -177,5 +180,95 @@ t.test('an empty report renders with "none" in every place', async (t) => {
   t.equal(await page.locator('svg#chart-rules text.empty').textContent(), 'No records');
   t.equal(await page.locator('svg#chart-timeline g.bucket').count(), 0);
   t.equal(await page.locator('#denials p').textContent(), 'None.');
+  t.strictSame(problems, []);
+});
+
+t.test('renders the cluster posture: every card, bar and table cell carries the JSON report\'s number', async (t) => {
+  const posture = clusterPosture(clusterObjects, postureConfig);
+  const { page, problems } = await open(renderHtml({ kind: 'NetpolHygieneReport', version: 1, generatedAt: '2026-11-30T12:00:00.000Z', posture }));
+  t.teardown(() => page.close());
+
+  t.equal(await page.title(), 'netpol-hygiene cluster posture report');
+  t.strictSame(await page.locator('h2').allTextContents(), ['Cluster posture', 'Posture per namespace', 'Posture findings']);
+  t.equal(await page.locator('#cluster').textContent(), 'Cluster: https://127.0.0.1:6443');
+  t.equal(await page.locator('#posture-exempt').textContent(), 'Exempt (not judged): kube-system, netpol-hygiene. Terminating (not judged): shop-leaving.');
+
+  const cards = await page.locator('[data-posture]').evaluateAll((els) => els.map((e) => [e.getAttribute('data-posture'), e.getAttribute('data-value'), e.querySelector('dd')?.textContent]));
+  t.strictSame(cards, [
+    ['namespaces', '7', '7'],
+    ['complete', '3', '3'],
+    ['exempt', '2', '2'],
+    ['missing', '2', '2'],
+    ['edited', '1', '1'],
+    ['foreign', '1', '1'],
+    ['above-ceiling', '1', '1'],
+    ['bad-tier', '3', '3'],
+    ['pods', '5', '5'],
+    ['unmanaged', '2', '2'],
+  ]);
+
+  t.equal(await page.getByRole('img', { name: 'Problems per governed namespace', exact: true }).count(), 1);
+  const bars = await page.locator('svg#chart-posture g.bar').evaluateAll((groups) =>
+    groups.map((g) => ({
+      key: g.getAttribute('data-key'),
+      baseline: g.getAttribute('data-baseline'),
+      value: Number(g.getAttribute('data-value')),
+      text: g.querySelector('text.value')?.textContent ?? '',
+      width: [...g.querySelectorAll('rect')].reduce((sum, r) => sum + r.getBoundingClientRect().width, 0),
+      segments: Object.fromEntries([...g.querySelectorAll('rect')].map((r) => [r.getAttribute('data-problem'), Number(r.getAttribute('data-value'))])),
+    })),
+  );
+  t.strictSame(
+    bars.map(({ key, baseline, value, text, segments }) => ({ key, baseline, value, text, segments })),
+    [
+      { key: 'shop-above', baseline: 'complete', value: 1, text: '1', segments: { 'above-ceiling': 1 } },
+      { key: 'shop-complete', baseline: 'complete', value: 0, text: '0 (complete)', segments: {} },
+      { key: 'shop-edited', baseline: 'incomplete', value: 1, text: '1', segments: { edited: 1 } },
+      { key: 'shop-foreign', baseline: 'incomplete', value: 1, text: '1', segments: { foreign: 1 } },
+      { key: 'shop-missing', baseline: 'incomplete', value: 2, text: '2', segments: { missing: 2 } },
+      { key: 'shop-obsolete', baseline: 'incomplete', value: 1, text: '1', segments: { obsolete: 1 } },
+      { key: 'shop-pods', baseline: 'complete', value: 3, text: '3', segments: { 'bad-tier': 3 } },
+    ],
+    'one bar per governed namespace, its problems as text, data-value and segments',
+  );
+  const longest = bars.find((bar) => bar.key === 'shop-pods')!;
+  for (const bar of bars) t.ok(Math.abs(bar.width / longest.width - bar.value / longest.value) < 0.01, `${bar.key}: drawn length proportional to ${bar.value}`);
+
+  const rows = await page.locator('#posture-table tbody tr').evaluateAll((trs) => trs.map((tr) => [...tr.querySelectorAll('td')].map((td) => [td.getAttribute('data-column'), td.getAttribute('data-value'), td.textContent])));
+  t.equal(rows.length, posture.namespaces.length);
+  for (const [index, ns] of posture.namespaces.entries()) {
+    const expected = { namespace: ns.name, profile: ns.profile, baseline: ns.baseline, missing: ns.missing.length, edited: ns.edited.length, foreign: ns.foreign.length, obsolete: ns.obsolete.length, 'above-ceiling': ns.aboveCeiling.length, 'bad-tier': ns.tierProblems.length, pods: ns.pods, unmanaged: ns.unmanaged.length };
+    t.strictSame(rows[index], Object.entries(expected).map(([column, value]) => [column, String(value), String(value)]), `${ns.name}: a row with the JSON numbers`);
+  }
+
+  const findings = await page.locator('#posture-findings tbody tr').evaluateAll((trs) => trs.map((tr) => [tr.getAttribute('data-namespace'), tr.getAttribute('data-finding'), tr.querySelector('td.message')?.textContent]));
+  t.strictSame(findings, [
+    [
+      'shop-above',
+      'above-ceiling',
+      'NP-CEILING: NetworkPolicy "open-db" in namespace "shop-above" would allow ingress to tier=db pods from any pod in any namespace on port 8082; profile "seed" allows ingress to tier=db only from tier=business in shop-above; narrow spec.ingress[0].from, or ask a member of system:masters',
+    ],
+    ['shop-above', 'unmanaged', 'open-db'],
+    ['shop-edited', 'edited', 'default-deny'],
+    ['shop-foreign', 'foreign', 'allow-dns'],
+    ['shop-foreign', 'unmanaged', 'allow-dns'],
+    ['shop-missing', 'missing', 'allow-dns, allow-business-to-db'],
+    ['shop-obsolete', 'obsolete', 'allow-legacy'],
+    ['shop-pods', 'bad-tier', 'pod "db-0" has tier=db, which its service account "default" and images nginx:1.27 are not entitled to'],
+    ['shop-pods', 'bad-tier', 'pod "front" has tier=frontend, which is not one of ui, business, db'],
+    ['shop-pods', 'bad-tier', 'pod "worker" has no tier label'],
+  ]);
+  t.strictSame(problems, [], 'no console error, page error, dialog or request');
+});
+
+t.test('audit log and cluster posture in one page', async (t) => {
+  const audit = (JSON.parse(report([fixture, '-o', 'json'])) as Report).audit!;
+  const posture = clusterPosture(clusterObjects, postureConfig);
+  const { page, problems } = await open(renderHtml({ kind: 'NetpolHygieneReport', version: 1, generatedAt: '2026-11-30T12:00:00.000Z', audit, posture }));
+  t.teardown(() => page.close());
+  t.equal(await page.title(), 'netpol-hygiene audit report');
+  t.strictSame((await page.locator('h2').allTextContents()).slice(-4), ['Repairs', 'Cluster posture', 'Posture per namespace', 'Posture findings']);
+  t.equal(await page.locator('[data-total="admissions"] dd').textContent(), '66');
+  t.equal(await page.locator('[data-posture="complete"] dd').textContent(), '3');
   t.strictSame(problems, []);
 });
