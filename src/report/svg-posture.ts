@@ -5,7 +5,7 @@
  */
 import { escapeHtml } from './html-escape.ts';
 import type { NamespacePosture } from './model.ts';
-import { type PostureProblem, postureProblems, problemCounts } from './posture-words.ts';
+import { countOf, type PostureProblem, postureProblems, problemCounts } from './posture-words.ts';
 import { svgOpen } from './svg-charts.ts';
 
 const labelWidth = 220;
@@ -18,7 +18,7 @@ export function postureChart(id: string, title: string, namespaces: readonly Nam
   const totals = counts.map(({ counts }) => sumOf(counts));
   const max = Math.max(1, ...totals);
   const height = Math.max(1, namespaces.length) * rowHeight + 8;
-  const description = namespaces.length === 0 ? 'No governed namespace.' : namespaces.map((ns, i) => `${ns.name}: ${totals[i]} problems`).join('; ');
+  const description = namespaces.length === 0 ? 'No governed namespace.' : namespaces.map((ns, i) => `${ns.name}: ${countOf(totals[i] ?? 0, 'problem', 'problems')}`).join('; ');
   const rows = counts.map(({ ns, counts }, index) => row(ns, counts, { y: 4 + index * rowHeight, max }));
   const empty = namespaces.length === 0 ? `<text class="empty" x="8" y="20">No governed namespace</text>` : '';
   return `${svgOpen(id, { title, description }, { width: labelWidth + barArea + 120, height })}${rows.join('')}${empty}</svg>`;
@@ -39,7 +39,7 @@ function row(ns: NamespacePosture, counts: Record<PostureProblem, number>, at: {
     });
   const value = total === 0 ? '0 (complete)' : String(total);
   return (
-    `<g class="bar" data-key="${escapeHtml(ns.name)}" data-value="${total}" data-baseline="${ns.baseline}"><title>${escapeHtml(`${ns.name}: ${total} problems, baseline ${ns.baseline}`)}</title>` +
+    `<g class="bar" data-key="${escapeHtml(ns.name)}" data-value="${total}" data-baseline="${ns.baseline}"><title>${escapeHtml(`${ns.name}: ${countOf(total, 'problem', 'problems')}, baseline ${ns.baseline}`)}</title>` +
     `<text class="label" x="${labelWidth - 8}" y="${y + rowHeight / 2 + 1}" text-anchor="end" dominant-baseline="middle">${escapeHtml(label)}</text>` +
     `${bars.join('')}<text class="value" x="${(x + 6).toFixed(1)}" y="${y + rowHeight / 2 + 1}" dominant-baseline="middle">${value}</text></g>`
   );
