@@ -50,7 +50,7 @@ export interface AuditSink {
 export interface AuditLog extends AuditSink {
   /** Writes every queued record before returning: for signal handlers; exit and crashes do it anyway. */
   flush(): void;
-  /** Per sink: records buffered, written, dropped; for /metrics. */
+  /** Per sink: records buffered, written, dropped; for /metrics. Stdout's lines include the operational log's, which share its writer. */
   stats(): readonly AuditSinkStats[];
   /** Flushes, closes the file it opened and stops flushing it on exit (stdout stays, shared with the operational log). */
   close(): void;
