@@ -65,7 +65,10 @@ t.before(async () => {
   const dir = mkdtempSync(join(tmpdir(), 'netpol-hygiene-e2e-ceiling-'));
   t.teardown(() => rmSync(dir, { recursive: true, force: true }));
   const configPath = join(dir, 'config.yaml');
-  writeFileSync(configPath, ['tierEntitlements:', '  db:', '    - serviceAccounts: [products-db]', '      namespaces: [products-prod]', ''].join('\n'));
+  writeFileSync(
+    configPath,
+    ['tierEntitlements:', '  db:', '    - serviceAccounts: [products-db]', '      namespaces: [products-prod]', '    - images: ["registry.example.com/products/pgbouncer:*"]', ''].join('\n'),
+  );
   cp = await startControlPlane();
   // Before the webhook: a namespace with a policy above the ceiling, to be reported at backfill.
   await kubectlOk(['create', 'namespace', 'legacy']);
@@ -212,7 +215,8 @@ t.test("an admin's widening is allowed and audited", async (t) => {
 const entitlementRefusal = (podName: string | RegExp, account: string): RegExp =>
   new RegExp(
     `POD-TIER: pod "${typeof podName === 'string' ? podName : podName.source}" in namespace "products-prod" would carry tier=db \\(from label\\), which its service account "${account}" and images registry\\.example\\.com/products/postgres:16 are not entitled to; ` +
-      'tier=db is only for service account products-db in products-prod; run it as such a pod, carry another tier it is entitled to \\(tier=ui, tier=business\\), or have it entitled in the netpol-hygiene config \\(tierEntitlements\\)',
+      'tier=db is only for service account products-db in products-prod, or pods with images matching registry\\.example\\.com/products/pgbouncer:\\*; ' +
+      'run it as such a pod, carry another tier it is entitled to \\(tier=ui, tier=business\\), or have it entitled in the netpol-hygiene config \\(tierEntitlements\\)',
   );
 
 t.test('tier entitlement: a bare pod', async (t) => {
@@ -227,6 +231,30 @@ t.test('tier entitlement: a bare pod', async (t) => {
   const moved = await cp.kubectl(['label', 'pod', 'api-0', '-n', 'products-prod', 'tier=db', '--overwrite'], jane);
   t.equal(moved.code, 1, 'relabelling into db is refused too');
   t.match(moved.stderr, entitlementRefusal('api-0', 'default'));
+});
+
+t.test('tier entitlement by image holds only while the pod runs those images', async (t) => {
+  const bouncer = JSON.stringify({
+    apiVersion: 'v1',
+    kind: 'Pod',
+    metadata: { name: 'bouncer-0', namespace: 'products-prod', labels: { tier: 'db' } },
+    spec: { containers: [{ name: 'db', image: 'registry.example.com/products/pgbouncer:1.23' }] },
+  });
+  const admitted = await cp.kubectl(['apply', '-f', '-'], { input: bouncer, ...jane });
+  t.equal(admitted.code, 0, admitted.stderr);
+  const bumped = await cp.kubectl(['set', 'image', 'pod/bouncer-0', '-n', 'products-prod', 'db=registry.example.com/products/pgbouncer:1.24'], jane);
+  t.equal(bumped.code, 0, `an image within the entitlement: ${bumped.stderr}`);
+  const swapped = await cp.kubectl(['set', 'image', 'pod/bouncer-0', '-n', 'products-prod', 'db=registry.example.com/products/postgres:16'], jane);
+  t.equal(swapped.code, 1, 'swapping in an image the entitlement does not cover is refused');
+  t.match(swapped.stderr, /POD-TIER: pod "bouncer-0" in namespace "products-prod" would carry tier=db \(from label\), which its service account "default" and images registry\.example\.com\/products\/postgres:16 are not entitled to/);
+  t.equal(await kubectlOk(['get', 'pod', 'bouncer-0', '-n', 'products-prod', '-o', 'jsonpath={.spec.containers[0].image}']), 'registry.example.com/products/pgbouncer:1.24');
+  // Debugging rights, as teams often grant them beside edit.
+  await kubectlOk(['create', 'clusterrole', 'pod-debugger', '--verb=get,patch,update', '--resource=pods/ephemeralcontainers']);
+  await kubectlOk(['create', 'clusterrolebinding', 'jane-debug', '--clusterrole=pod-debugger', '--user=jane']);
+  const debug = await cp.kubectl(['debug', 'pod/bouncer-0', '-n', 'products-prod', '--image=docker.io/library/busybox:1.37', '--container=debugger'], jane);
+  t.equal(debug.code, 1, 'a debug container with another image is refused');
+  t.match(debug.stderr, /POD-TIER: pod "bouncer-0" in namespace "products-prod" would carry tier=db \(from label\), which its service account "default" and images registry\.example\.com\/products\/pgbouncer:1\.24, docker\.io\/library\/busybox:1\.37 are not entitled to/);
+  t.equal(await kubectlOk(['get', 'pod', 'bouncer-0', '-n', 'products-prod', '-o', 'jsonpath={.spec.ephemeralContainers}']), '', 'no debug container was added');
 });
 
 t.test("tier entitlement: a Deployment's pods", async (t) => {

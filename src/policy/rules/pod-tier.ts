@@ -4,7 +4,7 @@ import { annotations } from '../../kube/vocabulary.ts';
 import type { Violation } from '../../kube/violation.ts';
 import { type RuleContext, type RuleResult, describeObject, noViolations, violating } from '../decision.ts';
 import { subresourceLabelViolations } from '../subresource-labels.ts';
-import { entitlementViolation } from '../tier-entitlement.ts';
+import { entitlementViolation, podIdentity } from '../tier-entitlement.ts';
 import { type TierInference, inferTier } from '../tier-inference.ts';
 import { type RegisteredRule, podKind } from './registration.ts';
 
@@ -18,7 +18,7 @@ export const podTierInjection: RegisteredRule = {
   check: injectTier,
 };
 
-/** POD-TIER: a pod is admitted with a valid tier it is entitled to, and keeps one. */
+/** POD-TIER: a pod is admitted with a valid tier it is entitled to, and keeps one (and its entitlement, when its images change). */
 export const podTier: RegisteredRule = {
   id: 'POD-TIER',
   webhook: 'validate',
@@ -26,6 +26,22 @@ export const podTier: RegisteredRule = {
   operations: ['CREATE', 'UPDATE'],
   subresources: [''],
   check: checkTier,
+};
+
+/**
+ * POD-TIER through pods/ephemeralcontainers (`kubectl debug`): an image-based entitlement
+ * holds for every container the pod runs, so a debug container must be entitled too.
+ */
+export const podTierThroughEphemeralContainers: RegisteredRule = {
+  id: 'POD-TIER',
+  webhook: 'validate',
+  kinds: [podKind],
+  operations: ['UPDATE'],
+  subresources: ['ephemeralcontainers'],
+  check: (request, { config }) => {
+    const violation = request.object ? entitlementViolation(request.object, request, config) : undefined;
+    return violation === undefined ? noViolations : violating([violation]);
+  },
 };
 
 /** POD-TIER through pods/status: the tier label does not change there, for anyone. */
@@ -93,11 +109,18 @@ function tierChangeViolation(pod: KubeObject, request: AdmissionRequest, config:
   const { key, values } = config.tierLabel;
   const before = request.oldObject?.metadata?.labels?.[key];
   const after = pod.metadata?.labels?.[key];
-  if (after === before) return undefined;
+  // Images are mutable in place: a pod entitled by its image stays entitled only with it.
+  if (after === before) return imagesChanged(pod, request.oldObject) ? entitlementViolation(pod, request, config) : undefined;
   if (after !== undefined && values.includes(after)) return entitlementViolation(pod, request, config, 'label');
   const subject = podSubject(pod, request);
   if (after === undefined) return { rule: 'POD-TIER', reason: `${subject} would lose its "${key}" label (${key}=${before})`, fix: `admitted pods keep one of ${values.join(', ')}` };
   return { rule: 'POD-TIER', reason: `${subject} would get label ${key}=${after}, which is not one of ${values.join(', ')}`, fix: `set label ${key}=<${values.join('|')}>` };
+}
+
+function imagesChanged(pod: KubeObject, before: KubeObject | null | undefined): boolean {
+  if (!before) return false;
+  const images = (object: KubeObject): string => JSON.stringify(podIdentity(object, '').images);
+  return images(pod) !== images(before);
 }
 
 function podTierOf(pod: KubeObject, request: AdmissionRequest, { config, cluster }: RuleContext): TierInference {

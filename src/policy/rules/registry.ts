@@ -6,7 +6,7 @@ import { npGuard } from './np-guard.ts';
 import { nsDefaultDeny, nsDefaultDenyInjection } from './ns-default-deny.ts';
 import { nsLabels, nsLabelsThroughSubresources } from './ns-labels.ts';
 import { podProtected } from './pod-protected.ts';
-import { podTier, podTierInjection, podTierThroughStatus } from './pod-tier.ts';
+import { podTier, podTierInjection, podTierThroughEphemeralContainers, podTierThroughStatus } from './pod-tier.ts';
 import type { RegisteredRule, Webhook } from './registration.ts';
 
 /**
@@ -21,6 +21,7 @@ export const registeredRules: readonly RegisteredRule[] = [
   nsLabelsThroughSubresources,
   podTier,
   podTierThroughStatus,
+  podTierThroughEphemeralContainers,
   podProtected,
   npGuard,
   npCeiling,

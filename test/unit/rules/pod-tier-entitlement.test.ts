@@ -3,7 +3,7 @@
 import t from 'tap';
 import type { AdmissionRequest, KubeObject } from '../../../src/kube/admission-review.ts';
 import type { Config } from '../../../src/config/types.ts';
-import { podTier } from '../../../src/policy/rules/pod-tier.ts';
+import { podTier, podTierThroughEphemeralContainers } from '../../../src/policy/rules/pod-tier.ts';
 import { type Worded as Violation, validate } from './ask.ts';
 import { admissionRequest, configWith, context, defaultConfig, fakeCluster, managedDefaultDeny, type PodOptions, podObject } from '../helpers.ts';
 
@@ -149,4 +149,24 @@ t.test('config: entitlements must name configured tiers', async (t) => {
   t.strictSame(problemsOf({ tierEntitlements: { gold: [{ serviceAccounts: ['x'] }] } }), ['/tierEntitlements/gold: tier "gold" is not one of tierLabel.values (ui, business, db)']);
   t.strictSame(problemsOf({ tierEntitlements: { db: [{}] } }), ['/tierEntitlements/db/0: must NOT have fewer than 1 properties']);
   t.strictSame(problemsOf({ tierEntitlements: { db: [{ users: ['x'] }] } }), ['/tierEntitlements/db/0: unknown field "users"']);
+});
+
+t.test('POD-TIER entitlement follows the images: swapped in place, or a debug container added', async (t) => {
+  const cluster = clusterFor('products-prod');
+  const postgresPod = podObject({ labels: dbLabel, containers: [{ name: 'db', image: postgres }] }) as KubeObject & { spec: { containers: { name: string; image: string }[] } };
+  const swapped = { ...postgresPod, spec: { ...postgresPod.spec, containers: [{ name: 'db', image: app }] } };
+  const swap = admissionRequest('Pod', { operation: 'UPDATE', object: swapped, oldObject: postgresPod });
+  t.strictSame(validate([podTier], swap, context(cluster, entitled)), { violations: [refusal()], reasons: [] }, 'an image swap loses the entitlement the image gave');
+  const bumped = { ...postgresPod, spec: { ...postgresPod.spec, containers: [{ name: 'db', image: 'registry.example.com/products/postgres:17.0' }] } };
+  t.strictSame(validate([podTier], admissionRequest('Pod', { operation: 'UPDATE', object: bumped, oldObject: postgresPod }), context(cluster, entitled)), { violations: [], reasons: [] }, 'a swap within the entitled images');
+  const debugged = { ...postgresPod, spec: { ...postgresPod.spec, ephemeralContainers: [{ name: 'debugger', image: 'docker.io/library/busybox:1.37' }] } };
+  const debug = { ...admissionRequest('Pod', { operation: 'UPDATE', object: debugged, oldObject: postgresPod }), subResource: 'ephemeralcontainers' };
+  t.strictSame(
+    validate([podTierThroughEphemeralContainers], debug, context(cluster, entitled)),
+    { violations: [refusal({ images: `${postgres}, docker.io/library/busybox:1.37` })], reasons: [] },
+    'a debug container must be entitled too',
+  );
+  const open = { ...debug, object: { ...debugged, metadata: { ...debugged.metadata, labels: { tier: 'ui' } } }, oldObject: { ...postgresPod, metadata: { ...postgresPod.metadata, labels: { tier: 'ui' } } } };
+  t.strictSame(validate([podTierThroughEphemeralContainers], open, context(cluster, entitled)), { violations: [], reasons: [] }, 'an open tier takes any debug container');
+  t.strictSame(cluster.reads, [], 'no cluster state read');
 });
