@@ -112,6 +112,13 @@ function tierChangeViolation(pod: KubeObject, request: AdmissionRequest, config:
   // Images are mutable in place: a pod entitled by its image stays entitled only with it.
   if (after === before) return imagesChanged(pod, request.oldObject) ? entitlementViolation(pod, request, config) : undefined;
   if (after !== undefined && values.includes(after)) return entitlementViolation(pod, request, config, 'label');
+  return invalidTierChange(pod, request, config, before);
+}
+
+/** The tier label removed, or set to a value that is not a tier. */
+function invalidTierChange(pod: KubeObject, request: AdmissionRequest, config: Config, before: string | undefined): Violation {
+  const { key, values } = config.tierLabel;
+  const after = pod.metadata?.labels?.[key];
   const subject = podSubject(pod, request);
   if (after === undefined) return { rule: 'POD-TIER', reason: `${subject} would lose its "${key}" label (${key}=${before})`, fix: `admitted pods keep one of ${values.join(', ')}` };
   return { rule: 'POD-TIER', reason: `${subject} would get label ${key}=${after}, which is not one of ${values.join(', ')}`, fix: `set label ${key}=<${values.join('|')}>` };
