@@ -67,6 +67,8 @@ interface Options {
   readonly cpuProf: boolean;
   readonly observeGc: boolean;
   readonly keep: boolean;
+  /** Also run bench/hostile.ts and bench/reachability.ts after the HTTP phases. */
+  readonly extras: boolean;
 }
 
 /**
@@ -106,6 +108,8 @@ const usage = `usage: node bench/run.ts [options]
                         phases (the profiler costs CPU and holds its samples in memory)
   --gc                  also count the servers' GC pauses (costs them ~1 % CPU)
   --keep                keep the temp directory (logs, certificates, profiles)
+  --no-extras           skip what follows the HTTP phases: hostile bodies under the pod's memory
+                        limit (bench/hostile.ts) and the reachability engine (bench/reachability.ts)
 `;
 
 function parseOptions(): Options {
@@ -133,8 +137,10 @@ function readOptions(): Options {
       'cpu-prof': { type: 'boolean', default: false },
       gc: { type: 'boolean', default: false },
       keep: { type: 'boolean', default: false },
+      extras: { type: 'boolean', default: true },
       help: { type: 'boolean', default: false },
     },
+    allowNegative: true,
   });
   if (values.help) {
     process.stdout.write(usage);
@@ -158,6 +164,7 @@ function readOptions(): Options {
     heapMiB: values['heap-mib'] === 'host' ? undefined : Math.round(positive('heap-mib', values['heap-mib'])),
     nodeOptions: values['node-options'].split(/\s+/).filter((flag) => flag !== ''),
     cpuProf: values['cpu-prof'],
+    extras: values.extras,
     observeGc: values.gc,
     keep: values.keep || values['cpu-prof'],
   };
@@ -730,6 +737,18 @@ async function main(): Promise<void> {
   }
   if (options.keep) process.stdout.write(`\nkept ${work}\n`);
   else rmSync(work, { recursive: true, force: true });
+  if (options.extras) runExtras();
+}
+
+/** The other measurements DESIGN.md asks of `npm run bench`, each its own script and process. */
+function runExtras(): void {
+  for (const [title, script, args] of [
+    ['Hostile bodies under the Deployment\'s memory limit', 'hostile.ts', ['--seconds', '15']],
+    ['Reachability engine', 'reachability.ts', []],
+  ] as const) {
+    process.stdout.write(`\n=== ${title} (bench/${script}) ===\n`);
+    execFileSync(process.execPath, [new URL(`./${script}`, import.meta.url).pathname, ...args], { stdio: 'inherit' });
+  }
 }
 
 await main();
