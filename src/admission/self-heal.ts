@@ -33,7 +33,7 @@ export async function carryOutIntents(request: AdmissionRequest, rules: readonly
   const dryRun = request.dryRun === true;
   let result: Convergence;
   try {
-    const work = deps.baseline.converge(intent.namespace, { dryRun, trigger: `pod admission ${request.uid}` });
+    const work = deps.baseline.converge(intent.namespace, { dryRun, trigger: `pod admission ${request.uid}`, urgent: true });
     result = await withTimeout(work, deps.selfHealTimeoutMs ?? defaultSelfHealTimeoutMs);
   } catch (error) {
     return { ...first, violations: first.violations.map((v) => (v.rule === intent.rule ? withFailure(v, error as Error) : v)) };

@@ -10,6 +10,7 @@ import { managerName } from '../kube/vocabulary.ts';
 import type { ClusterCache } from './cluster-cache.ts';
 import { KubeApiError, type KubeApi, type RequestOptions } from './kube-api.ts';
 import { backoffDelayMs } from './backoff.ts';
+import type { RateLimiter } from './rate-limiter.ts';
 
 const retriedStatuses = new Set([409, 429, 500, 502, 503, 504]);
 const maxAttempts = 4;
@@ -26,13 +27,16 @@ export class BaselineApplier implements BaselineConverger {
   private readonly cluster: ClusterCache;
   private readonly log: Logger;
   private readonly audit: AuditSink;
+  private readonly limiter: RateLimiter | undefined;
 
-  constructor(deps: { api: KubeApi; config: Config; cluster: ClusterCache; log: Logger; audit: AuditSink }) {
+  /** `limiter` paces every write that no pod's admission waits on (the reconciler's). */
+  constructor(deps: { api: KubeApi; config: Config; cluster: ClusterCache; log: Logger; audit: AuditSink; limiter?: RateLimiter }) {
     this.api = deps.api;
     this.config = deps.config;
     this.cluster = deps.cluster;
     this.log = deps.log;
     this.audit = deps.audit;
+    this.limiter = deps.limiter;
   }
 
   /** The baseline the namespace should have, from its profile label. */
@@ -57,7 +61,23 @@ export class BaselineApplier implements BaselineConverger {
    * Concurrent calls for one namespace (several pods admitted at once, or a pod racing the
    * reconciler) share one convergence, so a repair is applied and recorded once.
    */
-  converge(namespace: string, options: ConvergeOptions): Promise<Convergence> {
+  async converge(namespace: string, options: ConvergeOptions): Promise<Convergence> {
+    if (options.urgent !== true) await this.throttle(namespace);
+    return this.singleFlight(namespace, options);
+  }
+
+  /**
+   * One token per write the namespace needs, taken before the convergence starts: while it
+   * waits, a pod's urgent convergence of the same namespace runs on its own and this one then
+   * finds less (or nothing) to do.
+   */
+  private async throttle(namespace: string): Promise<void> {
+    if (this.limiter === undefined) return;
+    const { create, restore, obsolete } = this.plan(namespace);
+    for (let i = 0; i < create.length + restore.length + obsolete.length; i++) await this.limiter.acquire();
+  }
+
+  private singleFlight(namespace: string, options: ConvergeOptions): Promise<Convergence> {
     const key = `${options.dryRun ? 'dry-run' : 'real'}/${namespace}`;
     const running = this.inFlight.get(key);
     if (running !== undefined) return running;
@@ -152,6 +172,7 @@ export class BaselineApplier implements BaselineConverger {
       count: 1,
     };
     try {
+      await this.limiter?.acquire();
       await this.api.request('POST', '/api/v1/namespaces/default/events', { body: event });
     } catch (error) {
       // An event is a courtesy; the audit record is the durable trace.

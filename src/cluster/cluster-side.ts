@@ -11,6 +11,7 @@ import { CeilingReporter } from './ceiling-reporter.ts';
 import { ClusterCache } from './cluster-cache.ts';
 import { KubeApi } from './kube-api.ts';
 import { LeaderElector } from './leader-election.ts';
+import { RateLimiter } from './rate-limiter.ts';
 import { Reconciler } from './reconciler.ts';
 import { UnreachableCluster } from './unreachable-cluster.ts';
 
@@ -53,7 +54,8 @@ export function createClusterSide({ kubeconfig, context, config, audit, log }: C
     return { state, notReadyReason: () => state.notReadyReason(), metrics: {}, start: () => {}, stop: async () => {} };
   }
   const cache = new ClusterCache(api, log);
-  const applier = new BaselineApplier({ api, config, cluster: cache, log, audit });
+  const limiter = new RateLimiter({ qps: config.reconcile.apiQps, burst: config.reconcile.apiBurst });
+  const applier = new BaselineApplier({ api, config, cluster: cache, log, audit, limiter });
   const ceiling = new CeilingReporter({ config, cache, audit, events: applier });
   const reconciler = new Reconciler({ config, cache, converger: applier, audit, log, ceiling });
   const elector = new LeaderElector(

@@ -183,6 +183,9 @@ export const configSchema = {
       properties: {
         resyncSeconds: { type: 'integer', minimum: 10, default: 300 },
         leaseDurationSeconds: { type: 'integer', minimum: 2, default: 15 },
+        // The reconciler's writes, client-side: what a backfill of many namespaces may ask of the API server.
+        apiQps: { type: 'number', exclusiveMinimum: 0, default: 50 },
+        apiBurst: { type: 'integer', minimum: 1, default: 100 },
       },
     },
   },

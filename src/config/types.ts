@@ -98,5 +98,5 @@ export interface Config {
   readonly defaultProfile: string;
   readonly profiles: Readonly<Record<string, Profile>>;
   readonly audit: { readonly file?: string };
-  readonly reconcile: { readonly resyncSeconds: number; readonly leaseDurationSeconds: number };
+  readonly reconcile: { readonly resyncSeconds: number; readonly leaseDurationSeconds: number; readonly apiQps: number; readonly apiBurst: number };
 }

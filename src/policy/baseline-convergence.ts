@@ -6,6 +6,8 @@ export interface ConvergeOptions {
   readonly trigger: string;
   /** False to leave the audit record to the caller (the start-up backfill writes one summary). */
   readonly record?: boolean;
+  /** A pod's admission waits on it: never queued behind the reconciler's client-side rate limit. */
+  readonly urgent?: boolean;
 }
 
 /** The namespace's baseline policies as the API server now holds them, and the names changed. */

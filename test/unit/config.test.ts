@@ -60,7 +60,7 @@ const builtin: Config = {
   defaultProfile: 'seed',
   profiles: seedProfiles,
   audit: {},
-  reconcile: { resyncSeconds: 300, leaseDurationSeconds: 15 },
+  reconcile: { resyncSeconds: 300, leaseDurationSeconds: 15, apiQps: 50, apiBurst: 100 },
 };
 
 t.test('the built-in defaults (config/default.yaml) reproduce the seed', async (t) => {
@@ -148,7 +148,7 @@ reconcile:
           },
         },
         audit: { file: '/var/log/netpol-hygiene/audit.log' },
-        reconcile: { resyncSeconds: 60, leaseDurationSeconds: 15 },
+        reconcile: { resyncSeconds: 60, leaseDurationSeconds: 15, apiQps: 50, apiBurst: 100 },
       },
     },
   ];

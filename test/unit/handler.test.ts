@@ -220,7 +220,7 @@ t.test('POD-PROTECTED self-heal through the baseline ensurer', async (t) => {
   t.test('dry run: ensure is asked for a dry run, the pod is allowed against the rendered baseline', async (t) => {
     const baseline = ensurer(seedBaseline);
     const { response, record } = await run(t, 'validate', deploymentPod({ tier: 'ui', dryRun: true }), { cluster: cluster({ policies: [] }), baseline });
-    t.strictSame(baseline.calls, [['products-prod', { dryRun: true, trigger: `pod admission ${podUid}` }]]);
+    t.strictSame(baseline.calls, [['products-prod', { dryRun: true, trigger: `pod admission ${podUid}`, urgent: true }]]);
     t.strictSame(response, { uid: podUid, allowed: true });
     t.equal(record.dryRun, true);
     t.equal(record.decision, 'allowed');
@@ -230,7 +230,7 @@ t.test('POD-PROTECTED self-heal through the baseline ensurer', async (t) => {
   t.test('the ensurer applies the baseline: the pod is allowed and the reasons say so', async (t) => {
     const baseline = ensurer(seedBaseline);
     const { response, record } = await run(t, 'validate', deploymentPod({ tier: 'ui' }), { cluster: cluster({ policies: [] }), baseline });
-    t.strictSame(baseline.calls, [['products-prod', { dryRun: false, trigger: `pod admission ${podUid}` }]]);
+    t.strictSame(baseline.calls, [['products-prod', { dryRun: false, trigger: `pod admission ${podUid}`, urgent: true }]]);
     t.strictSame(response, { uid: podUid, allowed: true });
     t.strictSame(record.reasons, [`applied the baseline to namespace "products-prod": ${baselineNames}`]);
     t.strictSame(record.rules, []);
