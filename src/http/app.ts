@@ -148,6 +148,9 @@ function serverOptions(deps: AppDeps, limits: TransportLimits): FastifyServerOpt
 
 function answerRejection(request: FastifyRequest, reply: FastifyReply, { status, body }: TransportRejection, cause?: string): void {
   request.log.warn({ status, method: request.method, url: request.url.slice(0, 200), remote: request.ip, cause }, `rejected request: ${body.error}`);
+  // A body refused before it was read whole leaves the connection out of step: close it.
+  if (status === 408 || status === 413 || status === 503) void reply.header('connection', 'close');
+  if (status === 503) void reply.header('retry-after', '1');
   void reply.code(status).send(body);
 }
 

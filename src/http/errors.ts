@@ -1,6 +1,18 @@
 import type { FastifyError } from 'fastify';
 import { JsonShapeError } from './json-shape-guard.ts';
 
+/** A refusal raised while a body arrives; the error handler answers with its status. */
+export class BodyRefusedError extends Error {
+  readonly statusCode: number;
+  readonly code: 'NH_OVERLOADED' | 'NH_BODY_TIMEOUT';
+  constructor(code: 'NH_OVERLOADED' | 'NH_BODY_TIMEOUT', message: string) {
+    super(message);
+    this.name = 'BodyRefusedError';
+    this.code = code;
+    this.statusCode = code === 'NH_OVERLOADED' ? 503 : 408;
+  }
+}
+
 /** The JSON body of every transport-level error: what went wrong and how to send it right. */
 export interface ErrorBody {
   readonly error: string;
@@ -17,6 +29,11 @@ export interface TransportRejection {
  * request that is not an admission.k8s.io/v1 AdmissionReview never reaches the rules.
  */
 export function transportError(error: FastifyError | Error): TransportRejection {
+  if (error instanceof BodyRefusedError) {
+    return error.code === 'NH_OVERLOADED'
+      ? overloaded(error.message)
+      : { status: 408, body: { error: 'BodyTimeout', message: `${error.message}; the connection is closed` } };
+  }
   if (error instanceof JsonShapeError) {
     return error.limit === 'depth'
       ? { status: 400, body: { error: 'TooDeeplyNested', message: `request body refused before parsing: ${error.message}` } }

@@ -1,51 +1,86 @@
+import { Transform, type TransformCallback } from 'node:stream';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { overloaded } from './errors.ts';
+import { BodyRefusedError, overloaded } from './errors.ts';
 import type { TransportLimits } from './limits.ts';
 
-type GateLimits = Pick<TransportLimits, 'maxInFlightRequests' | 'maxInFlightBytes' | 'maxBodyBytes'>;
+type GateLimits = Pick<TransportLimits, 'maxInFlightRequests' | 'maxInFlightBytes' | 'maxBodyBytes' | 'bodyTimeoutMs'>;
 
 export interface InFlight {
   readonly requests: number;
   readonly bytes: number;
 }
 
+interface Counters {
+  requests: number;
+  bytes: number;
+}
+
 /**
- * Admits a request only while the requests and declared body bytes in flight stay within
- * bounds; beyond them the answer is an immediate 503, before the body is read, so a flood
- * costs a header parse per request and never the heap its bodies would need. Each request's
- * share is released when its response closes, whether it finished or the peer went away.
+ * Bounds what requests in flight may hold. Requests are counted from their headers; body
+ * bytes are charged as they arrive, not as declared, so a client that declares megabytes and
+ * trickles bytes holds only what it sent. A request whose bytes would pass the budget, or that
+ * declares more than is left of it, is refused with 503 at once; a body that has not arrived
+ * within bodyTimeoutMs of its headers gets 408. Each request's share is released when its
+ * response closes, whether it finished or the peer went away.
  */
 export function registerInFlightGate(app: FastifyInstance, limits: GateLimits, metrics?: { rejected(reason: string): void }): () => InFlight {
-  let requests = 0;
-  let bytes = 0;
+  const counters: Counters = { requests: 0, bytes: 0 };
   app.addHook('onRequest', (request: FastifyRequest, reply: FastifyReply, done: (error?: Error) => void) => {
-    const cost = declaredBytes(request, limits.maxBodyBytes);
-    const reason =
-      requests >= limits.maxInFlightRequests ? `${limits.maxInFlightRequests} requests in flight`
-      : bytes + cost > limits.maxInFlightBytes ? `${limits.maxInFlightBytes} body bytes in flight`
-      : undefined;
+    const reason = refusal(counters, declaredBytes(request), limits);
     if (reason !== undefined) {
       const { status, body } = overloaded(reason);
       metrics?.rejected(body.error);
-      request.log.warn({ status, url: request.url.slice(0, 200), inFlight: { requests, bytes }, cost }, `rejected request: ${body.error}`);
+      request.log.warn({ status, url: request.url.slice(0, 200), inFlight: { ...counters } }, `rejected request: ${body.error}`);
       void reply.code(status).header('retry-after', '1').header('connection', 'close').send(body);
       return;
     }
-    requests++;
-    bytes += cost;
+    counters.requests++;
+    const charge = { bytes: 0 };
     reply.raw.once('close', () => {
-      requests--;
-      bytes -= cost;
+      counters.requests--;
+      counters.bytes -= charge.bytes;
     });
+    (request as FastifyRequest & { bodyCharge?: typeof charge }).bodyCharge = charge;
     done();
   });
-  return () => ({ requests, bytes });
+  app.addHook('preParsing', (request, reply, payload, done) => {
+    if (request.headers['content-length'] === undefined && request.headers['transfer-encoding'] === undefined) return done(null, payload);
+    const charge = (request as FastifyRequest & { bodyCharge?: { bytes: number } }).bodyCharge ?? { bytes: 0 };
+    const meter = meteredBody({ counters, charge, limits });
+    reply.raw.once('close', () => meter.stopClock());
+    done(null, payload.pipe(meter.stream));
+  });
+  return () => ({ ...counters });
 }
 
-/** A chunked body may grow to the limit, so it is charged the limit. */
-function declaredBytes(request: FastifyRequest, maxBodyBytes: number): number {
-  const header = request.headers['content-length'];
-  if (header === undefined) return request.headers['transfer-encoding'] === undefined ? 0 : maxBodyBytes;
-  const declared = Number(header);
-  return Number.isFinite(declared) && declared >= 0 ? Math.min(declared, maxBodyBytes) : maxBodyBytes;
+function refusal(counters: Counters, declared: number, limits: GateLimits): string | undefined {
+  if (counters.requests >= limits.maxInFlightRequests) return `${limits.maxInFlightRequests} requests in flight`;
+  if (counters.bytes + declared > limits.maxInFlightBytes) return `${limits.maxInFlightBytes} body bytes in flight`;
+  return undefined;
+}
+
+/** The body as it arrives, charged to the budget chunk by chunk, on a clock. */
+function meteredBody({ counters, charge, limits }: { counters: Counters; charge: { bytes: number }; limits: GateLimits }): { stream: Transform; stopClock(): void } {
+  const stream = new Transform({
+    transform(chunk: Buffer, _encoding: BufferEncoding, callback: TransformCallback) {
+      if (counters.bytes + chunk.length > limits.maxInFlightBytes) {
+        callback(new BodyRefusedError('NH_OVERLOADED', `${limits.maxInFlightBytes} body bytes in flight`));
+        return;
+      }
+      counters.bytes += chunk.length;
+      charge.bytes += chunk.length;
+      callback(null, chunk);
+    },
+  });
+  const clock = setTimeout(() => stream.destroy(new BodyRefusedError('NH_BODY_TIMEOUT', `the body did not arrive within ${limits.bodyTimeoutMs / 1000}s`)), limits.bodyTimeoutMs);
+  stream.once('end', () => clearTimeout(clock));
+  // The body parser listens too; this one only keeps an unread body's refusal from being uncaught.
+  stream.on('error', () => {});
+  return { stream, stopClock: () => clearTimeout(clock) };
+}
+
+/** Bytes the request says it will send; a chunked body says nothing, so it is charged as it comes. */
+function declaredBytes(request: FastifyRequest): number {
+  const declared = Number(request.headers['content-length']);
+  return Number.isFinite(declared) && declared > 0 ? declared : 0;
 }

@@ -12,9 +12,8 @@ export interface TransportLimits {
   /** Requests being received or decided at once; more get a fast 503. */
   readonly maxInFlightRequests: number;
   /**
-   * Declared body bytes being received or decided at once (a chunked body counts as
-   * maxBodyBytes). Parsed JSON costs several times its size, so this bounds the heap that
-   * requests in flight can hold.
+   * Body bytes received and not yet answered, charged as they arrive. Parsed JSON costs
+   * several times its size, so this bounds the heap that requests in flight can hold.
    */
   readonly maxInFlightBytes: number;
   /** Open connections; the API server keeps a few keep-alive connections per replica. */
@@ -23,9 +22,11 @@ export interface TransportLimits {
   readonly headersTimeoutMs: number;
   /** From connection to the end of the request body: the API server gives up after the webhook's timeoutSeconds (5 s). */
   readonly requestTimeoutMs: number;
+  /** From the end of the headers to the end of the body: the API server sends a review at network speed, a slow sender holds a slot. */
+  readonly bodyTimeoutMs: number;
   /** TLS handshake. */
   readonly handshakeTimeoutMs: number;
-  /** A keep-alive connection with no request. */
+  /** A keep-alive connection with no request (Node's own default; the API server reconnects at will). */
   readonly idleTimeoutMs: number;
   readonly json: JsonShapeLimits;
 }
@@ -37,7 +38,8 @@ export const defaultTransportLimits: TransportLimits = {
   maxConnections: 1024,
   headersTimeoutMs: 5_000,
   requestTimeoutMs: 10_000,
+  bodyTimeoutMs: 3_000,
   handshakeTimeoutMs: 5_000,
-  idleTimeoutMs: 60_000,
+  idleTimeoutMs: 5_000,
   json: defaultJsonShapeLimits,
 };

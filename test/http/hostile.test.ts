@@ -116,16 +116,39 @@ t.test('requests beyond the in-flight limits get a fast 503 and the slot comes b
   await supertest(h.server.server).post('/validate').send(body).set('content-type', 'application/json').expect(200);
 });
 
-t.test('declared body bytes in flight are bounded, and a chunked body is charged the body limit', async (t) => {
-  const h = await listening(t, { maxInFlightBytes: 64 * 1024, maxBodyBytes: 32 * 1024 });
-  const small = await supertest(h.server.server).post('/validate').send(podReview());
-  t.equal(small.status, 200, 'a 10 KB review fits');
-  const chunked = await raw(h.port, 'POST /validate HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n\r\n', '2\r\n{}\r\n0\r\n\r\n');
-  t.match(chunked, /^HTTP\/1.1 400/, 'one chunked body (32 KiB charged) still fits');
-  const tight = await listening(t, { maxInFlightBytes: 16 * 1024, maxBodyBytes: 32 * 1024 });
-  const refused = await raw(tight.port, 'POST /validate HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n');
-  t.match(refused, /^HTTP\/1.1 503/);
-  t.same(jsonBody(refused), { error: 'Overloaded', message: 'the webhook is at its limit (16384 body bytes in flight); retry shortly' });
+t.test('body bytes are charged as they arrive: a declared size reserves nothing, a trickle holds only what it sent', async (t) => {
+  const h = await listening(t, { maxInFlightBytes: 32 * 1024, maxBodyBytes: 64 * 1024, bodyTimeoutMs: 2_000 });
+  const tooBig = await raw(h.port, 'POST /validate HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 40000\r\n\r\n{');
+  t.match(tooBig, /^HTTP\/1.1 503 /, 'more than the budget declared: refused before the body');
+  t.same(jsonBody(tooBig), { error: 'Overloaded', message: 'the webhook is at its limit (32768 body bytes in flight); retry shortly' });
+  // Two slow senders that declare most of the budget each, as an attacker would.
+  const trickles = [connect(h.port, '127.0.0.1'), connect(h.port, '127.0.0.1')];
+  for (const socket of trickles) {
+    socket.on('error', () => {});
+    socket.write('POST /validate HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 30000\r\n\r\n{"a":');
+  }
+  t.teardown(() => trickles.forEach((socket) => socket.destroy()));
+  await new Promise((resolve) => setTimeout(resolve, 100));
+  const ordinary = await supertest(h.server.server).post('/validate').send(podReview());
+  t.equal(ordinary.status, 200, 'an ordinary review still fits beside them');
+  t.ok(h.server.inFlight().bytes < 1_000, `the trickles hold only the bytes they sent (${h.server.inFlight().bytes})`);
+  const chunked = await raw(
+    h.port,
+    'POST /validate HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n',
+    `8000\r\n${' '.repeat(0x8000)}\r\n`,
+    `8000\r\n${' '.repeat(0x8000)}\r\n0\r\n\r\n`,
+  );
+  t.match(chunked, /^HTTP\/1.1 503 /, 'a chunked body is refused once what it sent passes the budget');
+});
+
+t.test('a body that does not arrive within bodyTimeoutMs of its headers gets a 408', async (t) => {
+  const h = await listening(t, { bodyTimeoutMs: 300 });
+  const started = Date.now();
+  const slow = await raw(h.port, 'POST /validate HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n{"a":');
+  t.match(slow, /^HTTP\/1.1 408 /);
+  t.same(jsonBody(slow), { error: 'BodyTimeout', message: 'the body did not arrive within 0.3s; the connection is closed' });
+  t.ok(Date.now() - started < 3_000, 'well before the whole-request timeout');
+  t.same(h.server.inFlight(), { requests: 0, bytes: 0 }, 'its share is released');
 });
 
 t.test('a request whose headers or body never finish is cut off with a 408', async (t) => {
