@@ -1,8 +1,8 @@
 import type { Direction } from '../reachability/policy.ts';
 import type { Widening } from './judge.ts';
 import type { Ceiling, Grant } from './model.ts';
-import { describePods } from './pieces.ts';
-import { describePortSet, isEmptyPortSet, joinWords } from './ports.ts';
+import { describePods, pieceText } from './pieces.ts';
+import { describePortRules, describePortSet, isEmptyPortSet, joinWords } from './ports.ts';
 
 /** A widening in three parts, as a violation carries them: the connection, what the ceiling allows instead, the field to change. */
 export interface WideningWords {
@@ -19,7 +19,9 @@ export interface WideningWords {
  * `ports` instead of its peers.
  */
 export function describeWidening(widening: Widening, ceiling: Ceiling): WideningWords {
-  const { direction, rule, peer, ports, allowed } = widening;
+  const { direction, rule, allowed } = widening;
+  const peer = pieceText(widening.piece);
+  const ports = describePortRules(widening.beyond);
   const pods = subject(widening.tier, ceiling);
   const toward = direction === 'ingress' ? 'from' : 'to';
   const asked = `would allow ${direction} ${direction === 'ingress' ? 'to' : 'from'} ${widening.tier === undefined ? pods : `${pods} pods`} ${toward} ${peer} on ${ports}`;

@@ -4,8 +4,9 @@ import type { Selector } from '../reachability/label-selector.ts';
 import type { Direction, Policy, Rule } from '../reachability/policy.ts';
 import { implies, satisfiable } from '../reachability/symbolic.ts';
 import { type Ceiling, type Grant, grantsFor } from './model.ts';
-import { anywherePieces, type Piece, peerPieces, pieceText, pieceWithinCidr } from './pieces.ts';
-import { describePortRules, noPorts, type PortSet, portRuleSet, portRulesSet, portsWithin, unionPorts } from './ports.ts';
+import { anywherePieces, type Piece, type PodPiece, peerPieces, pieceWithinCidr } from './pieces.ts';
+import type { PortRule } from '../reachability/ports.ts';
+import { noPorts, type PortSet, portRuleSet, portRulesSet, portsWithin, unionPorts } from './ports.ts';
 
 /** A connection a policy's rule would allow beyond the ceiling: the first one found for that rule. */
 export interface Widening {
@@ -15,10 +16,10 @@ export interface Widening {
   readonly tier: string | undefined;
   /** Whether the policy's podSelector may select pods of more than one tier. */
   readonly manyTiers: boolean;
-  /** The other end, in the namespace's terms (`any pod in any namespace`). */
-  readonly peer: string;
-  /** The rule's ports beyond the ceiling, as written. */
-  readonly ports: string;
+  /** The other end; named only for the widenings a message lists (pieceText). */
+  readonly piece: Piece;
+  /** The rule's port entries beyond the ceiling, as written. */
+  readonly beyond: readonly PortRule[];
   /** What the ceiling allows with that peer; empty when it allows that peer nothing. */
   readonly allowed: PortSet;
   /** The ceiling's grants for those pods in that direction. */
@@ -26,9 +27,10 @@ export interface Widening {
 }
 
 /**
- * How many pieces one policy may have across its rules and tiers. Judging costs a few
- * microseconds a piece and the API server admits 3 MB bodies: without a bound, one policy of
- * tens of thousands of peers would hold the event loop for a second. Real policies have tens.
+ * How much work one policy may cost across its rules and tiers. Judging costs a few
+ * microseconds a unit and the API server admits 3 MB bodies: without a bound, one policy of
+ * tens of thousands of rules, ports or peers would hold the event loop for seconds or run the
+ * process out of memory. Real policies have tens.
  */
 export const maxPieces = 10_000;
 
@@ -41,22 +43,25 @@ export class PolicyTooLargeError extends Error {
 
 /**
  * Counted on the policy as written, before parsing it (which costs as much as judging): its
- * peers, except entries and selector requirements and values. Over the bound, it is not judged
- * at all. Under it, splitting is charged again as it goes (a peer naming 5,000 namespaces and
- * 5,000 tiers would make 25 million pieces).
+ * podSelector, rules, port entries, peers, except entries and selector requirements and
+ * values. Over the bound, it is not judged at all. Under it, splitting is charged again as it
+ * goes (a peer naming 5,000 namespaces and 5,000 tiers would make 25 million pieces).
  */
 export function tooLargeToJudge(spec: NetworkPolicySpec | undefined): boolean {
-  const rules = [...(spec?.ingress ?? []).map((rule) => rule?.from), ...(spec?.egress ?? []).map((rule) => rule?.to)];
-  let size = 0;
-  for (const peers of rules) for (const peer of peers ?? []) size += peerSize(peer);
+  const rules = [...(spec?.ingress ?? []).map((rule) => ({ peers: rule?.from, ports: rule?.ports })), ...(spec?.egress ?? []).map((rule) => ({ peers: rule?.to, ports: rule?.ports }))];
+  const size = rules.reduce((sum, rule) => sum + ruleSize(rule), selectorValues(spec?.podSelector));
   return size > maxPieces;
+}
+
+function ruleSize({ peers, ports }: { peers: readonly NetworkPolicyPeer[] | null | undefined; ports: readonly unknown[] | null | undefined }): number {
+  return (peers ?? []).reduce((sum, peer) => sum + peerSize(peer), 1 + (ports?.length ?? 0));
 }
 
 function peerSize(peer: NetworkPolicyPeer | undefined): number {
   return 1 + (peer?.ipBlock?.except?.length ?? 0) + selectorValues(peer?.namespaceSelector) + selectorValues(peer?.podSelector);
 }
 
-function selectorValues(selector: LabelSelector | undefined): number {
+function selectorValues(selector: LabelSelector | null | undefined): number {
   const labels = Object.keys(selector?.matchLabels ?? {}).length;
   return (selector?.matchExpressions ?? []).reduce((sum, expression) => sum + 1 + (expression?.values?.length ?? 0), labels);
 }
@@ -100,15 +105,18 @@ interface Judging {
 }
 
 function firstWidening(rule: Rule, direction: Direction, { tiers, namespace, budget }: Judging, ceiling: Ceiling): Widening | undefined {
+  const wanted = portRulesSet(rule.ports);
   for (const tier of tiers) {
     const grants = grantsFor(ceiling, direction, tier);
     const cuts = grants.flatMap((grant) => (grant.peer.kind === 'addresses' ? [grant.peer.cidr] : []));
-    const wanted = portRulesSet(rule.ports);
+    const allowedFor = allowedPortsOf(grants);
+    const covers = new Map<PortSet, boolean>();
     for (const piece of rulePieces(rule, { namespace, budget }, ceiling.tierKey, cuts)) {
-      const allowed = allowedPorts(piece, grants);
-      if (portsWithin(wanted, allowed)) continue;
+      const allowed = allowedFor(piece);
+      if (!covers.has(allowed)) covers.set(allowed, portsWithin(wanted, allowed));
+      if (covers.get(allowed) === true) continue;
       const beyond = rule.ports.filter((port) => !portsWithin(portRuleSet(port), allowed));
-      return { direction, rule: rule.index, tier, manyTiers: tiers.length > 1, peer: pieceText(piece), ports: describePortRules(beyond), allowed, grants };
+      return { direction, rule: rule.index, tier, manyTiers: tiers.length > 1, piece, beyond, allowed, grants };
     }
   }
   return undefined;
@@ -120,7 +128,11 @@ function rulePieces(rule: Rule, { namespace, budget }: Omit<Judging, 'tiers'>, t
     budget.left -= cost;
     if (budget.left < 0) throw new PolicyTooLargeError();
   };
-  if (rule.peers.length === 0) return anywherePieces(cuts);
+  if (rule.peers.length === 0) {
+    const pieces = anywherePieces(cuts);
+    charge(pieces.length);
+    return pieces;
+  }
   const context = { namespace, tierKey, cuts, charge };
   return rule.peers.flatMap((peer) => {
     charge(1 + (peer.kind === 'ipBlock' ? peer.except.length : 0));
@@ -128,15 +140,39 @@ function rulePieces(rule: Rule, { namespace, budget }: Omit<Judging, 'tiers'>, t
   });
 }
 
-/** The ports the ceiling allows with every pod or address of the piece: the union over the grants that hold all of it. */
-function allowedPorts(piece: Piece, grants: readonly Grant[]): PortSet {
-  const holding = grants.filter((grant) => holds(grant, piece));
-  return holding.length === 1 ? (holding[0] as Grant).ports : holding.reduce((ports, grant) => unionPorts(ports, grant.ports), noPorts);
+/**
+ * The ports the ceiling allows with every pod or address of a piece: the union over the grants
+ * that hold all of it. The pieces of one peer share its pod selector (one per tier), so whether
+ * a grant's selector holds it is decided once per selector, and the union once per set of
+ * holding grants: a peer naming thousands of namespaces costs a lookup per piece, not a
+ * selector comparison.
+ */
+function allowedPortsOf(grants: readonly Grant[]): (piece: Piece) => PortSet {
+  const implied = new Map<Selector, boolean[]>();
+  const unions = new Map<string, PortSet>();
+  const podsImply = (pods: Selector): boolean[] => {
+    let known = implied.get(pods);
+    if (known === undefined) {
+      known = grants.map(({ peer }) => peer.kind === 'pods' && implies(pods, peer.pods));
+      implied.set(pods, known);
+    }
+    return known;
+  };
+  return (piece) => {
+    const holding = grants.map((grant, index) => holds(grant, piece, () => podsImply((piece as PodPiece).pods)[index] as boolean));
+    const key = holding.map((held) => (held ? '1' : '0')).join('');
+    let ports = unions.get(key);
+    if (ports === undefined) {
+      ports = grants.filter((_, index) => holding[index]).reduce((union, grant) => unionPorts(union, grant.ports), noPorts);
+      unions.set(key, ports);
+    }
+    return ports;
+  };
 }
 
-function holds({ peer }: Grant, piece: Piece): boolean {
+function holds({ peer }: Grant, piece: Piece, podsImplied: () => boolean): boolean {
   if (peer.kind === 'anywhere') return true;
   if (peer.kind === 'addresses') return piece.kind === 'addresses' && pieceWithinCidr(piece, peer.cidr);
   if (piece.kind !== 'pods') return false;
-  return (peer.namespace === undefined || peer.namespace === piece.namespaceName) && implies(piece.pods, peer.pods);
+  return (peer.namespace === undefined || peer.namespace === piece.namespaceName) && podsImplied();
 }

@@ -1,4 +1,5 @@
 import { type Cidr, parseCidr } from '../reachability/cidr.ts';
+import { clip, maxQuotedItems, quoteList } from './brief.ts';
 import { describeSelector, everything, type Requirement, type Selector, selectsEverything } from '../reachability/label-selector.ts';
 import { namespaceNameLabel } from '../reachability/model.ts';
 import type { IpBlockPeer, Peer, SelectorPeer } from '../reachability/peers.ts';
@@ -71,8 +72,7 @@ function podPieces(peer: SelectorPeer, { namespace: policyNamespace, tierKey, ch
   if (names === null) return [];
   const tiers = finiteValues(pods.get(tierKey));
   const namespaceParts: (string | undefined)[] = names ?? [undefined];
-  // names × tiers can be far more than the values written: charge before building.
-  charge(namespaceParts.length * (tiers?.length ?? 1));
+  charge(splittingCost(namespaceParts.length, tiers?.length, peer.podSelector));
   const selectors = tiers === undefined ? [peer.podSelector] : tiers.map((tier) => restrict(peer.podSelector, tierKey, tier));
   const namespaces = peer.namespaceSelector ?? namespaceNamed(policyNamespace);
   return namespaceParts.flatMap((name) => selectors.map((part): PodPiece => ({ kind: 'pods', namespaceName: name, namespaces, pods: part })));
@@ -98,29 +98,54 @@ function finiteValues(domain: KeyDomain | undefined): string[] | undefined {
   return [...domain.values].sort();
 }
 
+/**
+ * names × tiers can be far more than the values written: charged before building. Each tier's
+ * selector is a copy of the peer's, compared with every grant: its size is charged too.
+ */
+function splittingCost(names: number, tiers: number | undefined, pods: Selector): number {
+  if (tiers === undefined) return names;
+  return names * tiers + tiers * pods.requirements.reduce((size, requirement) => size + 1 + requirement.values.length, 0);
+}
+
 /** The selector with its requirements on `key` replaced by `key=value` (a value they allow). */
 function restrict(selector: Selector, key: string, value: string): Selector {
   const requirement: Requirement = { key, operator: 'In', values: [value] };
   return { requirements: [...selector.requirements.filter((r) => r.key !== key), requirement] };
 }
 
-/** `tier=business pods in products-prod`, `any pod in any namespace`, `addresses in 0.0.0.0/1`, `anywhere`. */
+/**
+ * `tier=business pods in products-prod`, `any pod in any namespace`, `addresses in 0.0.0.0/1`,
+ * `anywhere`; long selectors and except lists shortened (brief.ts).
+ */
 export function pieceText(piece: Piece): string {
-  if (piece.kind === 'addresses') return piece.text;
+  if (piece.kind === 'addresses') return clip(piece.text);
   if (piece.namespaces === undefined) return 'anywhere';
-  return `${describePods(piece.pods)} in ${piece.namespaceName ?? describeNamespaces(piece.namespaces)}`;
+  return `${clip(describePods(piece.pods))} in ${clip(piece.namespaceName ?? describeNamespaces(piece.namespaces))}`;
 }
 
 export function describePods(pods: Selector): string {
-  return selectsEverything(pods) ? 'any pod' : `${describeSelector(pods)} pods`;
+  return selectsEverything(pods) ? 'any pod' : `${briefSelector(pods)} pods`;
 }
 
 function describeNamespaces(namespaces: Selector): string {
-  return selectsEverything(namespaces) ? 'any namespace' : `namespaces matching ${describeSelector(namespaces)}`;
+  return selectsEverything(namespaces) ? 'any namespace' : `namespaces matching ${briefSelector(namespaces)}`;
+}
+
+/** describeSelector with at most a few requirements and values each: `app notin (v0,v1,v2,v3,v4 and 4995 more)`. */
+function briefSelector(selector: Selector): string {
+  const shown = selector.requirements.slice(0, maxQuotedItems).map(briefRequirement).join(',');
+  const more = selector.requirements.length - maxQuotedItems;
+  return more > 0 ? `${shown} and ${more} more requirements` : shown;
+}
+
+function briefRequirement(requirement: Requirement): string {
+  if (requirement.values.length <= maxQuotedItems) return describeSelector({ requirements: [requirement] });
+  return `${requirement.key} ${requirement.operator === 'In' ? 'in' : 'notin'} (${quoteList(requirement.values, ',')})`;
 }
 
 function addressPieces(peer: IpBlockPeer, cuts: readonly Cidr[]): AddressPiece[] {
-  const text = `addresses in ${peer.cidr.text}${peer.except.length === 0 ? '' : ` except ${peer.except.map((c) => c.text).join(', ')}`}`;
+  const except = peer.except.length === 0 ? '' : ` except ${quoteList(peer.except.map((c) => c.text), ', ')}`;
+  const text = `addresses in ${peer.cidr.text}${except}`;
   return withoutHoles(rangeOf(peer.cidr), peer.except.map(rangeOf)).flatMap((range) => splitRange(range, cuts, text));
 }
 

@@ -1,5 +1,6 @@
 import { type Protocol, protocols } from '../reachability/model.ts';
 import type { PortRule } from '../reachability/ports.ts';
+import { clip, quoteList } from './brief.ts';
 
 /** Inclusive [first, last]. */
 export type PortRange = readonly [number, number];
@@ -27,10 +28,15 @@ export function portRuleSet(rule: PortRule): PortSet {
   return portsOf(rule.protocol);
 }
 
-/** A rule's `ports`: empty means every port of every protocol. */
+/** A rule's `ports`: empty means every port of every protocol. One sort per protocol, however many entries. */
 export function portRulesSet(rules: readonly PortRule[]): PortSet {
   if (rules.length === 0) return allPorts;
-  return rules.map(portRuleSet).reduce(unionPorts, noPorts);
+  const ranges: Record<Protocol, PortRange[]> = { TCP: [], UDP: [], SCTP: [] };
+  for (const rule of rules) {
+    const set = portRuleSet(rule);
+    ranges[rule.protocol].push(...set[rule.protocol]);
+  }
+  return { TCP: merge(ranges.TCP), UDP: merge(ranges.UDP), SCTP: merge(ranges.SCTP) };
 }
 
 export function unionPorts(a: PortSet, b: PortSet): PortSet {
@@ -81,7 +87,7 @@ function describeProtocolPorts(protocol: Protocol, ranges: readonly PortRange[])
 /** The entries of a rule's `ports` as the policy wrote them, for naming what was asked for. */
 export function describePortRules(rules: readonly PortRule[]): string {
   if (rules.length === 0) return 'any port';
-  return rules.map(describeWrittenPort).join(', ');
+  return clip(quoteList(rules.map(describeWrittenPort), ', '));
 }
 
 function describeWrittenPort(rule: PortRule): string {

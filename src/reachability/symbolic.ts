@@ -17,26 +17,35 @@ export interface KeyDomain {
 
 const anything: KeyDomain = { absent: true, finite: false, values: new Set() };
 
-function requirementDomain(requirement: Requirement): KeyDomain {
-  const values = new Set(requirement.values);
-  switch (requirement.operator) {
+/** One key's domain while the requirements on it are intersected in place: linear in their values. */
+interface Accumulating {
+  absent: boolean;
+  finite: boolean;
+  values: Set<string>;
+}
+
+function narrow(domain: Accumulating, { operator, values }: Requirement): void {
+  switch (operator) {
     case 'In':
-      return { absent: false, finite: true, values };
+      domain.absent = false;
+      domain.values = domain.finite ? keep(values, (v) => domain.values.has(v)) : keep(values, (v) => !domain.values.has(v));
+      domain.finite = true;
+      return;
     case 'NotIn':
-      return { absent: true, finite: false, values };
+      if (domain.finite) for (const value of values) domain.values.delete(value);
+      else for (const value of values) domain.values.add(value);
+      return;
     case 'Exists':
-      return { absent: false, finite: false, values: new Set() };
+      domain.absent = false;
+      return;
     case 'DoesNotExist':
-      return { absent: true, finite: true, values: new Set() };
+      domain.finite = true;
+      domain.values = new Set();
   }
 }
 
-function intersect(a: KeyDomain, b: KeyDomain): KeyDomain {
-  const absent = a.absent && b.absent;
-  if (a.finite && b.finite) return { absent, finite: true, values: new Set([...a.values].filter((v) => b.values.has(v))) };
-  if (a.finite) return { absent, finite: true, values: new Set([...a.values].filter((v) => !b.values.has(v))) };
-  if (b.finite) return intersect(b, a);
-  return { absent, finite: false, values: new Set([...a.values, ...b.values]) };
+function keep(values: readonly string[], test: (value: string) => boolean): Set<string> {
+  return new Set(values.filter(test));
 }
 
 function isEmpty(domain: KeyDomain): boolean {
@@ -53,9 +62,16 @@ function isSubset(a: KeyDomain, b: KeyDomain): boolean {
 
 /** Per key, what the conjunction of the selectors allows; keys no selector names are unconstrained. */
 export function keyDomains(selectors: readonly Selector[]): Map<string, KeyDomain> {
-  const domains = new Map<string, KeyDomain>();
+  const domains = new Map<string, Accumulating>();
   for (const selector of selectors) {
-    for (const requirement of selector.requirements) domains.set(requirement.key, intersect(domains.get(requirement.key) ?? anything, requirementDomain(requirement)));
+    for (const requirement of selector.requirements) {
+      let domain = domains.get(requirement.key);
+      if (domain === undefined) {
+        domain = { absent: true, finite: false, values: new Set() };
+        domains.set(requirement.key, domain);
+      }
+      narrow(domain, requirement);
+    }
   }
   return domains;
 }
