@@ -3,7 +3,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { BodyRefusedError, overloaded } from './errors.ts';
 import type { TransportLimits } from './limits.ts';
 
-type GateLimits = Pick<TransportLimits, 'maxInFlightRequests' | 'maxInFlightBytes' | 'maxBodyBytes' | 'bodyTimeoutMs'>;
+type GateLimits = Pick<TransportLimits, 'maxInFlightRequests' | 'maxInFlightBytes' | 'smallBodyBytes' | 'smallBodyReserveBytes' | 'maxBodyBytes' | 'bodyTimeoutMs'>;
 
 export interface InFlight {
   readonly requests: number;
@@ -26,7 +26,9 @@ interface Counters {
 export function registerInFlightGate(app: FastifyInstance, limits: GateLimits, metrics?: { rejected(reason: string): void }): () => InFlight {
   const counters: Counters = { requests: 0, bytes: 0 };
   app.addHook('onRequest', (request: FastifyRequest, reply: FastifyReply, done: (error?: Error) => void) => {
-    const reason = refusal(counters, declaredBytes(request), limits);
+    const declared = declaredBytes(request);
+    const budget = budgetFor(declared, limits);
+    const reason = refusal(counters, declared, budget, limits);
     if (reason !== undefined) {
       const { status, body } = overloaded(reason);
       metrics?.rejected(body.error);
@@ -35,17 +37,17 @@ export function registerInFlightGate(app: FastifyInstance, limits: GateLimits, m
       return;
     }
     counters.requests++;
-    const charge = { bytes: 0 };
+    const charge = { bytes: 0, budget };
     reply.raw.once('close', () => {
       counters.requests--;
       counters.bytes -= charge.bytes;
     });
-    (request as FastifyRequest & { bodyCharge?: typeof charge }).bodyCharge = charge;
+    (request as FastifyRequest & { bodyCharge?: Charge }).bodyCharge = charge;
     done();
   });
   app.addHook('preParsing', (request, reply, payload, done) => {
     if (request.headers['content-length'] === undefined && request.headers['transfer-encoding'] === undefined) return done(null, payload);
-    const charge = (request as FastifyRequest & { bodyCharge?: { bytes: number } }).bodyCharge ?? { bytes: 0 };
+    const charge = (request as FastifyRequest & { bodyCharge?: Charge }).bodyCharge ?? { bytes: 0, budget: limits.maxInFlightBytes };
     const meter = meteredBody({ counters, charge, limits });
     reply.raw.once('close', () => meter.stopClock());
     done(null, payload.pipe(meter.stream));
@@ -53,18 +55,30 @@ export function registerInFlightGate(app: FastifyInstance, limits: GateLimits, m
   return () => ({ ...counters });
 }
 
-function refusal(counters: Counters, declared: number, limits: GateLimits): string | undefined {
+/** What one request's body bytes are held to: this request's bytes and everyone's must fit under it. */
+interface Charge {
+  bytes: number;
+  readonly budget: number;
+}
+
+/** Small bodies may also use the reserve, so a flood of large ones never starves ordinary reviews. */
+function budgetFor(declared: number, limits: GateLimits): number {
+  const small = declared > 0 && declared <= limits.smallBodyBytes;
+  return small ? limits.maxInFlightBytes + limits.smallBodyReserveBytes : limits.maxInFlightBytes;
+}
+
+function refusal(counters: Counters, declared: number, budget: number, limits: GateLimits): string | undefined {
   if (counters.requests >= limits.maxInFlightRequests) return `${limits.maxInFlightRequests} requests in flight`;
-  if (counters.bytes + declared > limits.maxInFlightBytes) return `${limits.maxInFlightBytes} body bytes in flight`;
+  if (counters.bytes + declared > budget) return `${budget} body bytes in flight`;
   return undefined;
 }
 
 /** The body as it arrives, charged to the budget chunk by chunk, on a clock. */
-function meteredBody({ counters, charge, limits }: { counters: Counters; charge: { bytes: number }; limits: GateLimits }): { stream: Transform; stopClock(): void } {
+function meteredBody({ counters, charge, limits }: { counters: Counters; charge: Charge; limits: GateLimits }): { stream: Transform; stopClock(): void } {
   const stream = new Transform({
     transform(chunk: Buffer, _encoding: BufferEncoding, callback: TransformCallback) {
-      if (counters.bytes + chunk.length > limits.maxInFlightBytes) {
-        callback(new BodyRefusedError('NH_OVERLOADED', `${limits.maxInFlightBytes} body bytes in flight`));
+      if (counters.bytes + chunk.length > charge.budget) {
+        callback(new BodyRefusedError('NH_OVERLOADED', `${charge.budget} body bytes in flight`));
         return;
       }
       counters.bytes += chunk.length;

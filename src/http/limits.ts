@@ -16,6 +16,10 @@ export interface TransportLimits {
    * several times its size, so this bounds the heap that requests in flight can hold.
    */
   readonly maxInFlightBytes: number;
+  /** A body that declares at most this is a small one: ordinary reviews are ~10 KB. */
+  readonly smallBodyBytes: number;
+  /** Headroom above maxInFlightBytes that only small bodies may use, so large ones never starve them. */
+  readonly smallBodyReserveBytes: number;
   /** Open connections; the API server keeps a few keep-alive connections per replica. */
   readonly maxConnections: number;
   /** From connection to the end of the request headers. */
@@ -35,6 +39,8 @@ export const defaultTransportLimits: TransportLimits = {
   maxBodyBytes: 7 * 1024 * 1024,
   maxInFlightRequests: 256,
   maxInFlightBytes: 12 * 1024 * 1024,
+  smallBodyBytes: 256 * 1024,
+  smallBodyReserveBytes: 4 * 1024 * 1024,
   maxConnections: 1024,
   headersTimeoutMs: 5_000,
   requestTimeoutMs: 10_000,

@@ -117,7 +117,7 @@ t.test('requests beyond the in-flight limits get a fast 503 and the slot comes b
 });
 
 t.test('body bytes are charged as they arrive: a declared size reserves nothing, a trickle holds only what it sent', async (t) => {
-  const h = await listening(t, { maxInFlightBytes: 32 * 1024, maxBodyBytes: 64 * 1024, bodyTimeoutMs: 2_000 });
+  const h = await listening(t, { maxInFlightBytes: 32 * 1024, smallBodyBytes: 16 * 1024, smallBodyReserveBytes: 16 * 1024, maxBodyBytes: 64 * 1024, bodyTimeoutMs: 2_000 });
   const tooBig = await raw(h.port, 'POST /validate HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 40000\r\n\r\n{');
   t.match(tooBig, /^HTTP\/1.1 503 /, 'more than the budget declared: refused before the body');
   t.same(jsonBody(tooBig), { error: 'Overloaded', message: 'the webhook is at its limit (32768 body bytes in flight); retry shortly' });
@@ -139,6 +139,15 @@ t.test('body bytes are charged as they arrive: a declared size reserves nothing,
     `8000\r\n${' '.repeat(0x8000)}\r\n0\r\n\r\n`,
   );
   t.match(chunked, /^HTTP\/1.1 503 /, 'a chunked body is refused once what it sent passes the budget');
+  // A large body holding most of the budget leaves the small-body reserve to ordinary reviews.
+  const large = connect(h.port, '127.0.0.1');
+  large.on('error', () => {});
+  t.teardown(() => large.destroy());
+  large.write(`POST /validate HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 30000\r\n\r\n${' '.repeat(25_000)}`);
+  await new Promise((resolve) => setTimeout(resolve, 100));
+  t.ok(h.server.inFlight().bytes >= 25_000, `the large body holds what it sent (${h.server.inFlight().bytes})`);
+  const beside = await supertest(h.server.server).post('/validate').send(podReview());
+  t.equal(beside.status, 200, 'an ordinary review still goes through the reserve');
 });
 
 t.test('a body that does not arrive within bodyTimeoutMs of its headers gets a 408', async (t) => {
