@@ -46,7 +46,8 @@ const everyAddress = [parseCidr('0.0.0.0/0'), parseCidr('::/0')] as Cidr[];
 /** A rule without peers admits every pod and every address. */
 export function anywherePieces(cuts: readonly Cidr[]): Piece[] {
   const pods: PodPiece = { kind: 'pods', namespaceName: undefined, namespaces: undefined, pods: everything };
-  return [pods, ...everyAddress.flatMap((cidr) => splitRange(rangeOf(cidr), cuts, 'anywhere'))];
+  const bounds = cuts.map(rangeOf);
+  return [pods, ...everyAddress.flatMap((cidr) => splitRange(rangeOf(cidr), bounds, 'anywhere'))];
 }
 
 /** What splitting needs: the policy's namespace, the tier key, the ceiling's CIDRs, and a work budget. */
@@ -60,9 +61,7 @@ export interface PieceContext {
 
 export function peerPieces(peer: Peer, context: PieceContext): Piece[] {
   if (peer.kind === 'selector') return podPieces(peer, context);
-  const pieces = addressPieces(peer, context.cuts);
-  context.charge(pieces.length);
-  return pieces;
+  return addressPieces(peer, context);
 }
 
 function podPieces(peer: SelectorPeer, { namespace: policyNamespace, tierKey, charge }: PieceContext): PodPiece[] {
@@ -143,10 +142,16 @@ function briefRequirement(requirement: Requirement): string {
   return `${requirement.key} ${requirement.operator === 'In' ? 'in' : 'notin'} (${quoteList(requirement.values, ',')})`;
 }
 
-function addressPieces(peer: IpBlockPeer, cuts: readonly Cidr[]): AddressPiece[] {
+/** Charged as it goes: the runs between except entries, then the cuts within them. */
+function addressPieces(peer: IpBlockPeer, { cuts, charge }: PieceContext): AddressPiece[] {
   const except = peer.except.length === 0 ? '' : ` except ${quoteList(peer.except.map((c) => c.text), ', ')}`;
   const text = `addresses in ${peer.cidr.text}${except}`;
-  return withoutHoles(rangeOf(peer.cidr), peer.except.map(rangeOf)).flatMap((range) => splitRange(range, cuts, text));
+  const runs = withoutHoles(rangeOf(peer.cidr), peer.except.map(rangeOf));
+  charge(runs.length);
+  const bounds = cuts.map(rangeOf);
+  const pieces = runs.flatMap((range) => splitRange(range, bounds, text));
+  charge(pieces.length - runs.length);
+  return pieces;
 }
 
 function rangeOf(cidr: Cidr): AddressRange {
@@ -170,9 +175,9 @@ function withoutHoles(range: AddressRange, holes: readonly AddressRange[]): Addr
 }
 
 /** Cuts the range where a CIDR of the ceiling starts or ends, so each part is inside or outside each one. */
-function splitRange(range: AddressRange, cuts: readonly Cidr[], text: string): AddressPiece[] {
+function splitRange(range: AddressRange, cuts: readonly AddressRange[], text: string): AddressPiece[] {
   const starts = new Set<bigint>([range.first]);
-  for (const cut of cuts.filter((c) => c.family === range.family).map(rangeOf)) {
+  for (const cut of cuts.filter((c) => c.family === range.family)) {
     if (cut.first > range.first && cut.first <= range.last) starts.add(cut.first);
     if (cut.last >= range.first && cut.last < range.last) starts.add(cut.last + 1n);
   }
