@@ -71,7 +71,7 @@ function podPieces(peer: SelectorPeer, { namespace: policyNamespace, tierKey, ch
   if (names === null) return [];
   const tiers = finiteValues(pods.get(tierKey));
   const namespaceParts: (string | undefined)[] = names ?? [undefined];
-  charge(splittingCost(namespaceParts.length, tiers?.length, peer.podSelector));
+  charge(splittingCost(namespaceParts.length, tiers?.length, peer.podSelector.requirements.filter((r) => r.key !== tierKey)));
   const selectors = tiers === undefined ? [peer.podSelector] : tiers.map((tier) => restrict(peer.podSelector, tierKey, tier));
   const namespaces = peer.namespaceSelector ?? namespaceNamed(policyNamespace);
   return namespaceParts.flatMap((name) => selectors.map((part): PodPiece => ({ kind: 'pods', namespaceName: name, namespaces, pods: part })));
@@ -99,11 +99,12 @@ function finiteValues(domain: KeyDomain | undefined): string[] | undefined {
 
 /**
  * names × tiers can be far more than the values written: charged before building. Each tier's
- * selector is a copy of the peer's, compared with every grant: its size is charged too.
+ * selector is a copy of the peer's other requirements, compared with every grant: their size
+ * is charged once per tier too.
  */
-function splittingCost(names: number, tiers: number | undefined, pods: Selector): number {
+function splittingCost(names: number, tiers: number | undefined, others: readonly Requirement[]): number {
   if (tiers === undefined) return names;
-  return names * tiers + tiers * pods.requirements.reduce((size, requirement) => size + 1 + requirement.values.length, 0);
+  return names * tiers + tiers * others.reduce((size, requirement) => size + 1 + requirement.values.length, 0);
 }
 
 /** The selector with its requirements on `key` replaced by `key=value` (a value they allow). */
