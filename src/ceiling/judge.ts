@@ -2,10 +2,10 @@ import type { LabelSelector, NetworkPolicyPeer, NetworkPolicySpec } from '../kub
 import type { Cidr } from '../reachability/cidr.ts';
 import type { Selector } from '../reachability/label-selector.ts';
 import type { Direction, Policy, Rule } from '../reachability/policy.ts';
+import type { PortRule } from '../reachability/ports.ts';
 import { implies, satisfiable } from '../reachability/symbolic.ts';
 import { type Ceiling, type Grant, grantsFor } from './model.ts';
-import { anywherePieces, type Piece, type PodPiece, peerPieces, pieceWithinCidr } from './pieces.ts';
-import type { PortRule } from '../reachability/ports.ts';
+import { anywherePieces, type Piece, peerPieces, pieceWithinCidr } from './pieces.ts';
 import { noPorts, type PortSet, portRuleSet, portRulesSet, portsWithin, unionPorts } from './ports.ts';
 
 /** A connection a policy's rule would allow beyond the ceiling: the first one found for that rule. */
@@ -159,7 +159,7 @@ function allowedPortsOf(grants: readonly Grant[]): (piece: Piece) => PortSet {
     return known;
   };
   return (piece) => {
-    const holding = grants.map((grant, index) => holds(grant, piece, () => podsImply((piece as PodPiece).pods)[index] as boolean));
+    const holding = grants.map((grant, index) => holds(grant, piece, (pods) => podsImply(pods)[index] === true));
     const key = holding.map((held) => (held ? '1' : '0')).join('');
     let ports = unions.get(key);
     if (ports === undefined) {
@@ -170,9 +170,9 @@ function allowedPortsOf(grants: readonly Grant[]): (piece: Piece) => PortSet {
   };
 }
 
-function holds({ peer }: Grant, piece: Piece, podsImplied: () => boolean): boolean {
+function holds({ peer }: Grant, piece: Piece, podsImplied: (pods: Selector) => boolean): boolean {
   if (peer.kind === 'anywhere') return true;
   if (peer.kind === 'addresses') return piece.kind === 'addresses' && pieceWithinCidr(piece, peer.cidr);
   if (piece.kind !== 'pods') return false;
-  return (peer.namespace === undefined || peer.namespace === piece.namespaceName) && podsImplied();
+  return (peer.namespace === undefined || peer.namespace === piece.namespaceName) && podsImplied(piece.pods);
 }

@@ -26,7 +26,8 @@ export interface JudgedPolicy {
 
 /**
  * NP-CEILING's violations for a policy, one per rule beyond its namespace's ceiling (the first
- * few, then one that counts the rest); none when it is within. A policy that cannot be judged (too large, or one the engine refuses) gets one.
+ * few, then one that counts the rest); none when it is within. A policy that cannot be judged
+ * (too large, or one the engine refuses) gets one.
  */
 export function ceilingViolations(judged: JudgedPolicy, config: Config): Violation[] {
   const { name: profileName, profile } = profileFor(judged.namespaceLabels, config);

@@ -1,10 +1,10 @@
 import { type Cidr, parseCidr } from '../reachability/cidr.ts';
-import { clip, maxQuotedItems, quoteList } from './brief.ts';
 import { describeSelector, everything, type Requirement, type Selector, selectsEverything } from '../reachability/label-selector.ts';
 import { namespaceNameLabel } from '../reachability/model.ts';
 import type { IpBlockPeer, Peer, SelectorPeer } from '../reachability/peers.ts';
 import { namespaceNamed } from '../reachability/symbolic-scope.ts';
 import { type KeyDomain, keyDomains } from '../reachability/symbolic.ts';
+import { clip, maxQuotedItems, quoteList } from './brief.ts';
 
 /**
  * A part of what one peer of a rule covers, small enough that each grant of a ceiling either
