@@ -9,8 +9,8 @@ import { type RegisteredRule, namespaceKind } from './registration.ts';
 
 /**
  * NS-LABELS: changing a netpol-hygiene.io/* label on UPDATE needs an admin group, and so does
- * choosing a mode at CREATE: a weaker mode is a way to opt out. Malformed values are refused
- * for anyone.
+ * choosing a mode or a profile other than the default at CREATE: a weaker mode is a way to
+ * opt out, a wider profile a way to widen the ceiling. Malformed values are refused for anyone.
  */
 export const nsLabels: RegisteredRule = {
   id: 'NS-LABELS',
@@ -64,13 +64,23 @@ function changesNeedingAdmin(name: string, request: AdmissionRequest, config: Co
   ];
 }
 
-/** The netpol-hygiene.io/* keys an UPDATE changes, or the mode a CREATE chooses. */
+/**
+ * The netpol-hygiene.io/* keys an UPDATE changes, or what a CREATE chooses: a mode, or a
+ * profile other than the default. Profiles differ in what they allow (their ceilings), so
+ * choosing one is an admin's call; the default is what the mutating webhook gives anyway.
+ */
 function governedChanges(request: AdmissionRequest, config: Config): string[] {
   const now = ownLabels(request.object);
   const before = ownLabels(request.oldObject);
-  const changed = request.operation === 'UPDATE' ? changedKeys(before, now) : Object.keys(now).filter((key) => key === labels.mode);
-  // A namespace that predates the webhook may gain a profile without an admin: that opts in.
-  return changed.filter((key) => !(key === labels.profile && before[key] === undefined && profileNamed(config, now[key] ?? '') !== undefined));
+  const changed = request.operation === 'UPDATE' ? changedKeys(before, now) : Object.keys(now).filter((key) => chosenAtCreate(key, now[key], config));
+  // A namespace that predates the webhook may gain the default profile without an admin: that opts in.
+  return changed.filter((key) => !(key === labels.profile && before[key] === undefined && now[key] === config.defaultProfile));
+}
+
+/** A mode, or a configured profile other than the default (an unknown one is NS-DEFAULT-DENY's). */
+function chosenAtCreate(key: string, value: string | undefined, config: Config): boolean {
+  if (key === labels.mode) return true;
+  return key === labels.profile && value !== config.defaultProfile && profileNamed(config, value ?? '') !== undefined;
 }
 
 function ownLabels(object: KubeObject | null | undefined): Record<string, string> {

@@ -57,6 +57,13 @@ export const namespaceCases: readonly NamespaceCase[] = [
     request: create(namespaceObject(ns, { [profileLabel]: 'constructor' })),
     violations: [unknownProfile('constructor')],
   },
+  // NS-LABELS on CREATE: profiles differ in their ceilings, so choosing one is an admin's call
+  {
+    name: 'CREATE choosing a profile other than the default, by a developer',
+    request: create(namespaceObject(ns, { [profileLabel]: 'seed-prod' })),
+    violations: [needsAdmin(profileLabel)],
+  },
+  { name: 'CREATE choosing a profile other than the default, by an admin', request: create(namespaceObject(ns, { [profileLabel]: 'seed-prod' }), users.admin), violations: [] },
   // NS-LABELS on UPDATE
   { name: 'UPDATE of an unrelated label by a developer', request: update({ ...seed, team: 'a' }, { ...seed, team: 'b' }), violations: [] },
   { name: 'UPDATE changing the profile by a developer', request: update(seed, { [profileLabel]: 'seed-prod' }), violations: [needsAdmin(profileLabel)] },
@@ -85,6 +92,11 @@ export const namespaceCases: readonly NamespaceCase[] = [
   },
   // Opting in a namespace that predates the webhook
   { name: 'opting in a pre-existing namespace (no profile before) without admin', request: update({ team: 'a' }, { team: 'a', ...seed }), violations: [] },
+  {
+    name: 'opting in a pre-existing namespace with a profile other than the default needs an admin',
+    request: update({ team: 'a' }, { team: 'a', [profileLabel]: 'seed-prod' }),
+    violations: [needsAdmin(profileLabel)],
+  },
   {
     name: 'opting in a pre-existing namespace with an unknown profile',
     request: update({}, { [profileLabel]: 'strict' }),
