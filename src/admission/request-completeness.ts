@@ -25,10 +25,28 @@ export function incompleteness(request: AdmissionRequest): string | undefined {
   if (kind.namespaced && (typeof request.namespace !== 'string' || request.namespace === '')) {
     return `request.namespace is missing for a namespaced ${request.kind.kind}`;
   }
+  const badName = nameProblem(request);
+  if (badName !== undefined) return badName;
   for (const field of objectsByOperation[request.operation] ?? []) {
     const problem = objectProblem(request[field], request.kind.kind);
     if (problem !== undefined) return `request.${field} ${problem} on ${request.operation}`;
   }
+  return undefined;
+}
+
+/**
+ * Names as the API server accepts them: a namespace is a DNS label, an object name a DNS
+ * subdomain. Anything else is forged, and must not reach a URL the webhook calls (self-heal
+ * writes to the namespace a pod names) or an audit record as if it were a name.
+ */
+const dnsLabel = /^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/;
+const dnsSubdomain = /^(?=.{1,253}$)[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
+
+function nameProblem(request: AdmissionRequest): string | undefined {
+  if (typeof request.namespace === 'string' && request.namespace !== '' && !dnsLabel.test(request.namespace)) {
+    return 'request.namespace is not a valid namespace name';
+  }
+  if (typeof request.name === 'string' && request.name !== '' && !dnsSubdomain.test(request.name)) return 'request.name is not a valid object name';
   return undefined;
 }
 

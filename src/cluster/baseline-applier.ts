@@ -132,7 +132,7 @@ export class BaselineApplier implements BaselineConverger {
   }
 
   private pathOf(policy: NetworkPolicy): string {
-    return `/apis/networking.k8s.io/v1/namespaces/${policy.metadata?.namespace}/networkpolicies/${policy.metadata?.name}`;
+    return `/apis/networking.k8s.io/v1/namespaces/${encodeURIComponent(policy.metadata?.namespace ?? '')}/networkpolicies/${encodeURIComponent(policy.metadata?.name ?? '')}`;
   }
 
   private async patch(policy: NetworkPolicy, options: RequestOptions): Promise<NetworkPolicy> {

@@ -226,6 +226,8 @@ t.test('incomplete reviews fail closed with what was missing, and are audited', 
       message: 'request.object has metadata.labels that are not a map of strings on CREATE',
     },
     { name: 'an object of another kind', path: '/validate', request: { ...pod.request, object: namespace.request.object }, message: 'request.object is a Namespace, not a Pod on CREATE' },
+    { name: 'a namespace no API server would name (path traversal)', path: '/validate', request: { ...pod.request, namespace: 'x/../kube-system' }, message: 'request.namespace is not a valid namespace name' },
+    { name: 'an object name no API server would accept', path: '/validate', request: { ...deletion.request, name: 'default-deny?dryRun=All' }, message: 'request.name is not a valid object name' },
   ];
   for (const c of cases) {
     const before = h.audit.records.length;
