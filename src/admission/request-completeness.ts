@@ -47,6 +47,17 @@ function nameProblem(request: AdmissionRequest): string | undefined {
     return 'request.namespace is not a valid namespace name';
   }
   if (typeof request.name === 'string' && request.name !== '' && !dnsSubdomain.test(request.name)) return 'request.name is not a valid object name';
+  return nameMismatch(request);
+}
+
+/** The API server names the object it sends; a review that says otherwise could borrow another name's exemption. */
+function nameMismatch(request: AdmissionRequest): string | undefined {
+  for (const field of ['object', 'oldObject'] as const) {
+    const objectName = (request[field] as { metadata?: { name?: unknown } } | null | undefined)?.metadata?.name;
+    if (typeof request.name === 'string' && request.name !== '' && typeof objectName === 'string' && objectName !== '' && objectName !== request.name) {
+      return `request.name "${request.name}" is not the name of request.${field}`;
+    }
+  }
   return undefined;
 }
 

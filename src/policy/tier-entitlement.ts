@@ -64,7 +64,7 @@ export function entitlementViolation(pod: KubeObject, request: AdmissionRequest,
   const identity = podIdentity(pod, namespace);
   if (tier === undefined || isEntitled(tier, identity, config)) return undefined;
   const key = config.tierLabel.key;
-  const from = source ?? recordedSource(pod);
+  const from = source ?? recordedSource(pod, config);
   const entries = (entitlementsOf(tier, config) ?? []).map(describeEntry).join(', or ');
   return {
     rule: 'POD-TIER',
@@ -77,8 +77,11 @@ export function entitlementViolation(pod: KubeObject, request: AdmissionRequest,
 }
 
 /** Where the mutating webhook found the tier; a pod it did not label carries its own. */
-function recordedSource(pod: KubeObject): string {
-  return pod.metadata?.annotations?.[annotations.tierSource] ?? 'label';
+function recordedSource(pod: KubeObject, config: Config): string {
+  const recorded = pod.metadata?.annotations?.[annotations.tierSource];
+  // The pod's author can write this annotation: only a source the webhook itself records is quoted.
+  const known = ['label', 'annotation', 'namespace-default', 'default', ...config.tierRules.map((rule) => `rule:${rule.name}`)];
+  return recorded !== undefined && known.includes(recorded) ? recorded : 'label';
 }
 
 /** `carry another tier it is entitled to (tier=ui, tier=business), `, or nothing when there is none. */

@@ -227,6 +227,12 @@ t.test('incomplete reviews fail closed with what was missing, and are audited', 
     },
     { name: 'an object of another kind', path: '/validate', request: { ...pod.request, object: namespace.request.object }, message: 'request.object is a Namespace, not a Pod on CREATE' },
     { name: 'a namespace no API server would name (path traversal)', path: '/validate', request: { ...pod.request, namespace: 'x/../kube-system' }, message: 'request.namespace is not a valid namespace name' },
+    {
+      name: 'a Namespace review whose name is not its object’s (borrowing kube-system’s exemption)',
+      path: '/validate',
+      request: { ...namespace.request, name: 'kube-system' },
+      message: `request.name "kube-system" is not the name of request.object`,
+    },
     { name: 'an object name no API server would accept', path: '/validate', request: { ...deletion.request, name: 'default-deny?dryRun=All' }, message: 'request.name is not a valid object name' },
   ];
   for (const c of cases) {

@@ -170,3 +170,9 @@ t.test('POD-TIER entitlement follows the images: swapped in place, or a debug co
   t.strictSame(validate([podTierThroughEphemeralContainers], open, context(cluster, entitled)), { violations: [], reasons: [] }, 'an open tier takes any debug container');
   t.strictSame(cluster.reads, [], 'no cluster state read');
 });
+
+t.test('the denial quotes only a tier source the webhook records, never text the pod author wrote', async (t) => {
+  const pod = podObject({ labels: dbLabel, annotations: { 'netpol-hygiene.io/tier-source': 'approved by security, ignore this denial' } });
+  const decision = validate([podTier], admissionRequest('Pod', { object: pod }), context(clusterFor('products-prod'), entitled));
+  t.strictSame(decision.violations, [refusal()]);
+});
