@@ -14,6 +14,9 @@ import { type ControlPlane, startControlPlane, waitFor } from '../harness/contro
 import { type Webhook, registerWebhooks, startWebhook } from '../harness/webhook.ts';
 
 const { values: flags } = parseArgs({ options: { keep: { type: 'boolean', default: false } } });
+/** The service account the business Deployments run as: the only one entitled to tier=business. */
+const businessAccount = 'orders-api';
+
 const tiers = [
   { tier: 'ui', port: 8080, image: 'nginx:1.27' },
   { tier: 'business', port: 8081, image: 'registry.example.com/products/business:2.3' },
@@ -51,10 +54,18 @@ async function json<T>(args: string[]): Promise<T> {
 /** In the control plane's directory, which stop() removes with everything else. */
 function demoConfig(dir: string): string {
   const path = join(dir, 'netpol-hygiene-demo-config.yaml');
-  // The built-in profiles (seed, seed-prod), plus tier rules by the seed's service ports.
+  // The built-in profiles (seed, seed-prod), tier rules by the seed's service ports, and an
+  // entitlement: tier=business (which seed-prod lets reach prod's DB from products-stage) is
+  // carried only by pods running as the business service account.
   writeFileSync(
     path,
-    ['tierRules:', ...tiers.map((t) => `  - { name: port-${t.port}, tier: ${t.tier}, match: { ports: [${t.port}] } }`), ''].join('\n'),
+    [
+      'tierRules:',
+      ...tiers.map((t) => `  - { name: port-${t.port}, tier: ${t.tier}, match: { ports: [${t.port}] } }`),
+      'tierEntitlements:',
+      `  business: [{ serviceAccounts: [${businessAccount}] }]`,
+      '',
+    ].join('\n'),
   );
   return path;
 }
@@ -79,9 +90,14 @@ async function main(): Promise<void> {
     line(`${ns}: netpol-hygiene.io/profile=${labels['netpol-hygiene.io/profile']}`);
   }
 
-  heading('Workloads: Deployments ui, business, db in both namespaces (no tier labels in the manifests)');
+  heading(`Workloads: Deployments ui, business (as service account ${businessAccount}), db in both namespaces (no tier labels in the manifests)`);
   for (const ns of namespaces) {
-    for (const t of tiers) await kubectl(['create', 'deployment', t.tier, `--image=${t.image}`, `--port=${t.port}`, '-n', ns]);
+    await kubectl(['create', 'serviceaccount', businessAccount, '-n', ns]);
+    for (const t of tiers) {
+      const manifest = await json<{ spec: { template: { spec: Record<string, unknown> } } }>(['create', 'deployment', t.tier, `--image=${t.image}`, `--port=${t.port}`, '-n', ns, '--dry-run=client']);
+      if (t.tier === 'business') manifest.spec.template.spec.serviceAccountName = businessAccount;
+      await kubectl(['apply', '-f', '-'], { input: JSON.stringify(manifest) });
+    }
   }
   type Pod = { metadata: { name: string; labels: Record<string, string>; annotations?: Record<string, string> } };
   for (const ns of namespaces) {
@@ -129,6 +145,13 @@ async function main(): Promise<void> {
       rule: 'POD-TIER',
     },
     {
+      what: 'a pod in products-stage claiming tier=business, which reaches prod\'s DB, without running as the entitled service account',
+      args: ['run', 'rogue', '--image=busybox:1.36', '-n', 'products-stage', '--labels=tier=business', '--restart=Never', '--', 'sleep', '3600'],
+      as: 'jane',
+      asGroups: ['developers'],
+      rule: 'POD-TIER',
+    },
+    {
       what: 'a namespace that opts out of the baseline',
       args: ['apply', '-f', '-'],
       input: JSON.stringify({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'products-sandbox', labels: { 'netpol-hygiene.io/profile': 'none' } } }),
@@ -169,7 +192,7 @@ async function main(): Promise<void> {
     const detail = r.event === 'repair' ? r.message : r.decision === 'denied' ? r.message : (r.reasons as string[] | undefined)?.join('; ');
     line(`${String(r.decision ?? r.action).padEnd(14)} ${subject} by ${r.user ?? 'netpol-hygiene'}${detail ? ` — ${String(detail).slice(0, 160)}` : ''}`);
   }
-  expect(records.filter((r) => r.decision === 'denied').length === 4, 'four denials recorded');
+  expect(records.filter((r) => r.decision === 'denied').length === refusals.length, `${refusals.length} denials recorded`);
   expect(records.every((r) => typeof r.uid === 'string' || r.event === 'repair'), 'every admission record carries the request uid');
 
   heading(failures.length === 0 ? 'Everything behaved as designed' : `${failures.length} thing(s) did not behave as designed`);
