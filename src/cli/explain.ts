@@ -4,20 +4,37 @@ import { describeVerdict } from '../reachability/describe.ts';
 import type { Endpoint } from '../reachability/model.ts';
 import { evaluate } from '../reachability/verdict.ts';
 import type { World } from '../reachability/world.ts';
-import { asCommand, inputOptions, loadWorld, parseOutput, parseTraffic, UsageError } from './reachability-input.ts';
+import { ConfigError, configPath, loadConfig } from '../config/load.ts';
+import type { Config } from '../config/types.ts';
+import { aboveCeiling, describeAboveCeiling } from './explain-ceiling.ts';
+import { asCommand, inputOptions, loadSources, parseOutput, parseTraffic, UsageError, worldOf } from './reachability-input.ts';
 
 /** Whether one connection is allowed, and why, in sentences (or the verdict as JSON). */
 export async function runExplain(args: string[]): Promise<number> {
   return asCommand('explain', async () => {
-    const { values } = parseArgs({ args, options: { ...inputOptions, from: { type: 'string' }, to: { type: 'string' } } });
+    const { values } = parseArgs({ args, options: { ...inputOptions, from: { type: 'string' }, to: { type: 'string' }, config: { type: 'string' } } });
     const output = parseOutput(values.output, ['text', 'json'] as const);
     if (values.from === undefined || values.to === undefined) throw new UsageError('--from and --to are required (NAMESPACE/POD or an IP address)');
     const traffic = parseTraffic(values.port, values.protocol);
-    const world = await loadWorld(values.filename, values.kubeconfig, values.context);
+    const config = readConfig(values.config);
+    const sources = await loadSources(values.filename, values.kubeconfig, values.context);
+    const world = worldOf(sources);
     const verdict = evaluate(world, resolveEndpoint(world, '--from', values.from), resolveEndpoint(world, '--to', values.to), traffic);
-    process.stdout.write(output === 'json' ? `${JSON.stringify(verdict, (_key, value: unknown) => (value === undefined ? null : value))}\n` : describeVerdict(world, verdict));
+    const above = aboveCeiling(verdict, world, sources, config);
+    const json = (): string => `${JSON.stringify({ ...verdict, aboveCeiling: above }, (_key, value: unknown) => (value === undefined ? null : value))}\n`;
+    process.stdout.write(output === 'json' ? json() : describeVerdict(world, verdict) + describeAboveCeiling(above));
     return 0;
   });
+}
+
+/** The config the webhook runs with, to judge the admitting policies against their ceilings. */
+function readConfig(path: string | undefined): Config {
+  try {
+    return loadConfig(configPath(path));
+  } catch (error) {
+    if (error instanceof ConfigError) throw new UsageError(error.message);
+    throw error;
+  }
 }
 
 /**

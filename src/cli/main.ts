@@ -15,7 +15,7 @@ Usage:
                         [--cluster [--kubeconfig FILE] [--context NAME] [--config FILE]]
   netpol-hygiene reachability (-f PATH... | --kubeconfig FILE) [--port 80] [--protocol TCP|UDP|SCTP]
                         [-o table|json]
-  netpol-hygiene explain --from NS/POD|IP --to NS/POD|IP --port N [--protocol P]
+  netpol-hygiene explain --from NS/POD|IP --to NS/POD|IP --port N [--protocol P] [--config FILE]
                         (-f PATH... | --kubeconfig FILE) [-o text|json]
   netpol-hygiene diff   -f BEFORE... --after PATH... [--port N] [--protocol P] [-o text|json]
   netpol-hygiene check  -f PATH... [--state PATH... | --kubeconfig FILE] [--config FILE]

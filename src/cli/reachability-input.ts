@@ -25,9 +25,13 @@ export class UsageError extends Error {
 
 /** The manifests named by `-f`, or the live cluster (--kubeconfig, $KUBECONFIG, in-cluster) when none are. */
 export async function loadWorld(files: readonly string[] | undefined, kubeconfig: string | undefined, context?: string): Promise<World> {
+  return worldOf(await loadSources(files, kubeconfig, context));
+}
+
+/** The objects of the manifests, or of the live cluster (read-only). */
+export async function loadSources(files: readonly string[] | undefined, kubeconfig: string | undefined, context?: string): Promise<SourcedObjects[]> {
   if (files !== undefined && files.length > 0 && kubeconfig !== undefined) throw new UsageError('give either -f PATH... or --kubeconfig FILE, not both');
-  const sources = files !== undefined && files.length > 0 ? readManifests(files) : await readCluster(kubeconfig, context);
-  return worldOf(sources);
+  return files !== undefined && files.length > 0 ? readManifests(files) : readCluster(kubeconfig, context);
 }
 
 export function worldOf(sources: readonly SourcedObjects[]): World {

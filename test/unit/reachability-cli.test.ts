@@ -165,7 +165,13 @@ t.test('explain: the verdict in sentences, pods by name or by IP, addresses outs
     ].join('\n'),
   );
   const byIp = await run(['explain', '-f', dir, '--from', '10.0.1.2', '--to', '10.0.1.1', '--port', '80', '-o', 'json']);
-  t.same(JSON.parse(byIp.stdout), {
+  const byIpText = await run(['explain', '-f', dir, '--from', '10.0.1.2', '--to', '10.0.1.1', '--port', '80']);
+  t.match(byIpText.stdout, /\nAbove the ceiling:\nNetworkPolicy x\/a-from-b admits this connection and allows more than its namespace's profile \(netpol-hygiene would refuse it today\):\n {2}NP-CEILING: /);
+  const { aboveCeiling, ...verdict } = JSON.parse(byIp.stdout) as { aboveCeiling: { policy: string; messages: string[] }[] };
+  // x/a-from-b admits it on a named port, which could be any number: above the default profile's ceiling.
+  t.same(aboveCeiling.map((a) => a.policy), ['x/a-from-b'], 'the admitting policy above the ceiling is named');
+  t.match(aboveCeiling[0]?.messages[0], /^NP-CEILING: NetworkPolicy "a-from-b" in namespace "x" would allow ingress to /);
+  t.same(verdict, {
     from: 'x/b',
     to: 'x/a',
     traffic: { port: 80, protocol: 'TCP' },
