@@ -46,6 +46,8 @@ export interface Webhook {
   lines(): WebhookLine[];
   /** The audit records so far (lines with `audit: true`). */
   auditRecords(): Record<string, unknown>[];
+  /** The first audit record (already written or future) that matches: records follow their response by a few ms. */
+  auditRecord(predicate: (record: Record<string, unknown>) => boolean, timeoutMs?: number): Promise<Record<string, unknown>>;
   /** Resolves with the first line (already seen or future) that matches; rejects after timeoutMs. */
   waitForLine(predicate: (line: WebhookLine) => boolean, timeoutMs?: number): Promise<WebhookLine>;
   /** A request to the webhook over HTTPS, verified against caPem. */
@@ -155,6 +157,10 @@ export async function startWebhook(cp: ControlPlane, options: WebhookOptions = {
     url: (path) => `${base}${path.startsWith('/') ? path : `/${path}`}`,
     lines: () => lines,
     auditRecords: () => lines.filter((l): l is Record<string, unknown> => typeof l === 'object' && l.audit === true),
+    async auditRecord(predicate, timeoutMs) {
+      const isRecord = (line: WebhookLine): line is Record<string, unknown> => typeof line === 'object' && line.audit === true;
+      return (await webhook.waitForLine((line) => isRecord(line) && predicate(line), timeoutMs)) as Record<string, unknown>;
+    },
     waitForLine(predicate, timeoutMs = 10_000) {
       const seen = lines.find(predicate);
       if (seen !== undefined) return Promise.resolve(seen);

@@ -73,7 +73,7 @@ t.test('a pod with no tier and no matching rule is denied with the POD-TIER mess
       'POD-TIER: pod "bare" in namespace "team-a" has no "tier" label and no rule matched; set label tier=<ui|business|db>, or annotation netpol-hygiene.io/tier, or a default tier on the namespace\n',
   );
   t.equal((await cp.kubectl(['get', 'pod', 'bare', '-n', 'team-a'])).code, 1, 'the pod does not exist');
-  const [record] = auditFor((r) => r.webhook === 'validate' && r.name === 'bare');
+  const record = await webhook.auditRecord((r) => r.webhook === 'validate' && r.name === 'bare');
   t.match(record, { event: 'admission', operation: 'CREATE', kind: 'Pod', namespace: 'team-a', user: 'e2e-admin', decision: 'denied', code: 403, mode: 'enforce', rules: ['POD-TIER'] });
 });
 
@@ -82,11 +82,12 @@ t.test('a pod created right after its namespace is admitted only once the namesp
   t.same(await policyNames('fresh'), [], 'no reconciler here: the namespace starts without policies');
   await kubectlOk(['apply', '-f', '-'], { input: pod('first', 'fresh', { labels: { tier: 'business' } }) });
   t.same(await policyNames('fresh'), baselineNames, 'the baseline was applied before the pod was admitted');
-  const [record] = auditFor((r) => r.webhook === 'validate' && r.name === 'first');
+  const record = await webhook.auditRecord((r) => r.webhook === 'validate' && r.name === 'first');
   t.match(record, { decision: 'allowed', rules: [], dryRun: false });
   t.same((record as { reasons?: string[] }).reasons, [
     'applied the baseline to namespace "fresh": default-deny, allow-dns, allow-cluster-egress, allow-ingress-to-ui, allow-ui-to-business, allow-business-to-db',
   ]);
+  await webhook.auditRecord((r) => r.event === 'repair' && r.namespace === 'fresh');
   const repairs = auditFor((r) => r.event === 'repair' && r.namespace === 'fresh');
   t.equal(repairs.length, 1, 'one audit record for the repair');
   const managed = JSON.parse(await kubectlOk(['get', 'networkpolicy', 'default-deny', '-n', 'fresh', '-o', 'json', '--show-managed-fields'])) as {
@@ -102,7 +103,7 @@ t.test('self-heal restores only what is missing, and the audit record says which
   await kubectlOk(['delete', 'networkpolicy', 'default-deny', '-n', 'fresh']);
   await kubectlOk(['apply', '-f', '-'], { input: pod('second', 'fresh', { labels: { tier: 'business' } }) });
   t.same(await policyNames('fresh'), baselineNames);
-  const [record] = auditFor((r) => r.webhook === 'validate' && r.name === 'second');
+  const record = await webhook.auditRecord((r) => r.webhook === 'validate' && r.name === 'second');
   t.same((record as { reasons?: string[] }).reasons, ['applied the baseline to namespace "fresh": default-deny']);
 });
 
@@ -118,7 +119,7 @@ t.test('a pod made by a Deployment gets the inferred tier label and the tier-sou
   t.match(created?.metadata.generateName, /^web-[a-z0-9]+-$/, 'named by generateName');
   t.equal(created?.metadata.labels.tier, 'ui');
   t.equal(created?.metadata.annotations['netpol-hygiene.io/tier-source'], 'rule:web-frontends');
-  const [mutation] = auditFor((r) => r.webhook === 'mutate' && r.kind === 'Pod' && r.namespace === 'products-prod');
+  const mutation = await webhook.auditRecord((r) => r.webhook === 'mutate' && r.kind === 'Pod' && r.namespace === 'products-prod');
   t.match(mutation, { decision: 'patched', rules: ['POD-TIER'], user: 'system:serviceaccount:kube-system:replicaset-controller', reasons: ['tier=ui from rule:web-frontends'] });
   t.same((mutation as { patch?: unknown }).patch, [
     { op: 'add', path: '/metadata/labels/tier', value: 'ui' },
@@ -136,7 +137,7 @@ t.test('warn mode admits the pod and kubectl prints the warning', async (t) => {
     result.stderr,
     'Warning: POD-TIER: pod "unlabelled" in namespace "team-warn" has no "tier" label and no rule matched; set label tier=<ui|business|db>, or annotation netpol-hygiene.io/tier, or a default tier on the namespace\n',
   );
-  const [record] = auditFor((r) => r.webhook === 'validate' && r.name === 'unlabelled');
+  const record = await webhook.auditRecord((r) => r.webhook === 'validate' && r.name === 'unlabelled');
   t.match(record, { decision: 'warned', mode: 'warn', rules: ['POD-TIER'] });
 });
 
@@ -148,7 +149,7 @@ t.test('a server-side dry run has no side effects', async (t) => {
   t.equal((await cp.kubectl(['get', 'pod', 'trial', '-n', 'dry'])).code, 1, 'no pod');
   t.same(await policyNames('dry'), [], 'no baseline was applied');
   t.same(auditFor((r) => r.event === 'repair' && r.namespace === 'dry'), [], 'no repair recorded');
-  const [record] = auditFor((r) => r.webhook === 'validate' && r.name === 'trial');
+  const record = await webhook.auditRecord((r) => r.webhook === 'validate' && r.name === 'trial');
   t.match(record, { dryRun: true, decision: 'allowed' });
   t.same((record as { reasons?: string[] }).reasons, [
     'would apply (dry run) the baseline to namespace "dry": default-deny, allow-dns, allow-cluster-egress, allow-ingress-to-ui, allow-ui-to-business, allow-business-to-db',
@@ -203,10 +204,17 @@ t.test('an admitted pod keeps a valid tier label; other pod updates never reach 
   );
   const moved = await cp.kubectl(['label', 'pod', 'api', '-n', 'relabel', 'tier=db', '--overwrite'], developer);
   t.equal(moved.code, 0, 'moving to another valid tier is allowed');
-  const before = auditFor((r) => r.kind === 'Pod' && r.operation === 'UPDATE').length;
+  // Audit records are written just after the response: wait for each one the count depends on.
+  const podUpdate = (r: Record<string, unknown>): boolean => r.kind === 'Pod' && r.operation === 'UPDATE' && r.name === 'api';
+  await webhook.waitForLine((l) => typeof l === 'object' && l.audit === true && podUpdate(l) && l.decision === 'allowed');
+  const before = auditFor(podUpdate).length;
   await kubectlOk(['label', 'pod', 'api', '-n', 'relabel', 'release=canary']);
   await kubectlOk(['annotate', 'pod', 'api', '-n', 'relabel', 'team/owner=payments']);
-  t.equal(auditFor((r) => r.kind === 'Pod' && r.operation === 'UPDATE').length, before, 'matchConditions keep other updates away from the webhook');
+  // A tier change does reach the webhook: once its record is in, any record of the two updates above would be too.
+  await kubectlOk(['label', 'pod', 'api', '-n', 'relabel', 'tier=business', '--overwrite']);
+  await webhook.waitForLine(() => auditFor(podUpdate).length > before);
+  await new Promise((resolve) => setTimeout(resolve, 200));
+  t.equal(auditFor(podUpdate).length, before + 1, 'matchConditions keep other updates away from the webhook');
 });
 
 t.test('kube-system is untouched', async (t) => {

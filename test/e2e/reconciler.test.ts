@@ -80,6 +80,7 @@ t.test('namespaces that existed before start-up are backfilled, with one summary
   t.same(await policyNames('legacy-a'), baselineNames);
   t.same(await policyNames('legacy-b'), baselineNames);
   t.comment(`backfill visible ${took} ms after registration`);
+  await first.auditRecord((r) => r.action === 'backfill');
   const summaries = first.auditRecords().filter((r) => r.action === 'backfill');
   t.same(summaries.map((r) => r.message), ['start-up backfill: applied the baseline to 3 existing namespace(s): default, legacy-a, legacy-b']);
   t.same(await policyNames('kube-system'), [], 'exempt namespaces are left alone');
@@ -105,7 +106,7 @@ t.test('a deleted managed policy is re-created; an edited one is restored', asyn
   await kubectlOk(['delete', 'networkpolicy', 'allow-dns', '-n', 'products-stage']);
   const recreated = await within('allow-dns re-created', 10_000, async () => (await policyNames('products-stage')).includes('allow-dns'));
   t.comment(`deleted managed policy re-created after ${recreated} ms`);
-  const [repair] = replicas[0]!.auditRecords().filter((r) => r.event === 'repair' && r.trigger === 'managed policy "allow-dns" was deleted');
+  const repair = await replicas[0]!.auditRecord((r) => r.event === 'repair' && r.trigger === 'managed policy "allow-dns" was deleted');
   t.match(repair, { namespace: 'products-stage', action: 'apply-baseline', policies: ['allow-dns'] });
 
   await kubectlOk(['patch', 'networkpolicy', 'default-deny', '-n', 'products-stage', '--type=merge', '-p', '{"spec":{"policyTypes":["Ingress"],"ingress":[{}]}}']);
