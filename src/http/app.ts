@@ -9,7 +9,7 @@ import { errored } from '../admission/responses.ts';
 import { type AdmissionReview, admissionApiVersion, admissionReviewSchema } from '../kube/admission-review.ts';
 import { type TransportRejection, clientCertificateRequired, clientErrorRejection, missingHost, notFound, rawHttpResponse, transportError } from './errors.ts';
 import { type InFlight, registerInFlightGate } from './in-flight-gate.ts';
-import { assertJsonShape } from './json-shape-guard.ts';
+import { assertJsonShape, assertTreeDepth, needsByteScan } from './json-shape-guard.ts';
 import { type TransportLimits, defaultTransportLimits } from './limits.ts';
 
 export interface Readiness {
@@ -51,12 +51,15 @@ export function buildApp(deps: AppDeps): FastifyInstance & { inFlight(): InFligh
     answerRejection(request, reply, rejection, cause);
   };
   app.removeAllContentTypeParsers();
-  // AdmissionReviews are JSON only; the shape guard runs on the raw bytes before a tree is built.
+  // AdmissionReviews are JSON only; a large body's shape is checked on its bytes before a tree is built.
   app.addContentTypeParser('application/json', { parseAs: 'buffer', bodyLimit: limits.maxBodyBytes }, (_request, body, done) => {
     try {
       if (body.length === 0) throw new SyntaxError('the body is empty');
-      assertJsonShape(body as Buffer, limits.json);
-      done(null, secureJsonParse(body as Buffer, { protoAction: 'error', constructorAction: 'error' }));
+      const large = needsByteScan(body as Buffer, limits.json);
+      if (large) assertJsonShape(body as Buffer, limits.json);
+      const parsed: unknown = secureJsonParse(body as Buffer, { protoAction: 'error', constructorAction: 'error' });
+      if (!large) assertTreeDepth(parsed, limits.json);
+      done(null, parsed);
     } catch (error) {
       done(error as Error, undefined);
     }

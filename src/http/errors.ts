@@ -36,8 +36,8 @@ export function transportError(error: FastifyError | Error): TransportRejection 
   }
   if (error instanceof JsonShapeError) {
     return error.limit === 'depth'
-      ? { status: 400, body: { error: 'TooDeeplyNested', message: `request body refused before parsing: ${error.message}` } }
-      : { status: 413, body: { error: 'TooManyValues', message: `request body refused before parsing: ${error.message}` } };
+      ? { status: 400, body: { error: 'TooDeeplyNested', message: `request body refused: ${error.message}` } }
+      : { status: 413, body: { error: 'TooManyValues', message: `request body refused: ${error.message}` } };
   }
   const known = codedErrors[(error as FastifyError).code ?? ''];
   if (known !== undefined) return known(error);

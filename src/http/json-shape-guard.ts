@@ -69,3 +69,33 @@ function countStructure(byte: number, count: { depth: number; values: number }, 
     throw new JsonShapeError('values', limits);
   }
 }
+
+/**
+ * Below this size no body can hold more than maxValues values (each costs at least 1.5 bytes:
+ * `[],`), and its tree is small whatever its shape; such a body is parsed first (V8's JSON.parse
+ * does not recurse) and its depth checked on the tree, which costs a few microseconds for an
+ * ordinary review instead of a pass over every byte.
+ */
+export function needsByteScan(body: Uint8Array, limits: JsonShapeLimits = defaultJsonShapeLimits): boolean {
+  return body.length > limits.maxValues;
+}
+
+/**
+ * The tree's nesting depth; throws past maxDepth. Recursive, but never deeper than maxDepth + 1
+ * calls: it throws before descending further, so untrusted input cannot overflow the stack.
+ */
+export function assertTreeDepth(value: unknown, limits: JsonShapeLimits = defaultJsonShapeLimits): void {
+  if (typeof value === 'object' && value !== null) checkDepth(value, 1, limits);
+}
+
+function checkDepth(node: object, depth: number, limits: JsonShapeLimits): void {
+  if (depth > limits.maxDepth) throw new JsonShapeError('depth', limits);
+  if (Array.isArray(node)) {
+    for (const child of node) if (typeof child === 'object' && child !== null) checkDepth(child, depth + 1, limits);
+    return;
+  }
+  for (const key in node) {
+    const child = (node as Record<string, unknown>)[key];
+    if (typeof child === 'object' && child !== null) checkDepth(child, depth + 1, limits);
+  }
+}

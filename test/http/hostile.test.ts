@@ -72,16 +72,21 @@ t.test('a body built to exhaust memory or stack is refused before it is parsed',
   const deep = `{"apiVersion":"admission.k8s.io/v1","kind":"AdmissionReview","request":{"object":{"spec":${'['.repeat(200_000)}${']'.repeat(200_000)}}}}`;
   const deepResponse = await supertest(h.server.server).post('/validate').set('content-type', 'application/json').send(deep);
   t.equal(deepResponse.status, 400);
-  t.same(deepResponse.body, { error: 'TooDeeplyNested', message: 'request body refused before parsing: JSON nesting is deeper than 100 levels; no AdmissionReview is' });
+  t.same(deepResponse.body, { error: 'TooDeeplyNested', message: 'request body refused: JSON nesting is deeper than 100 levels; no AdmissionReview is' });
 
+  // Past 500 KB the bytes are scanned before JSON.parse builds anything; below, the tree's depth is checked.
+  const deeper = `{"apiVersion":"admission.k8s.io/v1","kind":"AdmissionReview","request":{"object":{"spec":${'['.repeat(400_000)}${']'.repeat(400_000)}}}}`;
+  const deeperResponse = await supertest(h.server.server).post('/validate').set('content-type', 'application/json').send(deeper);
+  t.same([deeperResponse.status, deeperResponse.body.error], [400, 'TooDeeplyNested'], 'an 800 KB nested body, refused on its bytes');
   const wide = JSON.stringify({ ...podReview(), padding: new Array(600_000).fill([]) });
   const wideResponse = await supertest(h.server.server).post('/validate').set('content-type', 'application/json').send(wide);
   t.equal(wideResponse.status, 413);
-  t.same(wideResponse.body, { error: 'TooManyValues', message: 'request body refused before parsing: JSON holds more than 500000 values; no AdmissionReview does' });
+  t.same(wideResponse.body, { error: 'TooManyValues', message: 'request body refused: JSON holds more than 500000 values; no AdmissionReview does' });
 
   t.same(
     rejections(h).map((l) => [l.msg, l.status]),
     [
+      ['rejected request: TooDeeplyNested', 400],
       ['rejected request: TooDeeplyNested', 400],
       ['rejected request: TooManyValues', 413],
     ],
