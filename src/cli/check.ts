@@ -26,6 +26,7 @@ export async function runCheck(args: string[]): Promise<number> {
         filename: { type: 'string', short: 'f', multiple: true },
         state: { type: 'string', multiple: true },
         kubeconfig: { type: 'string' },
+        context: { type: 'string' },
         config: { type: 'string' },
         namespace: { type: 'string', short: 'n', default: 'default' },
         as: { type: 'string' },
@@ -39,7 +40,7 @@ export async function runCheck(args: string[]): Promise<number> {
     const config = asUserMistake(() => loadConfig(configPath(values.config)));
     const inputs = asUserMistake(() => sourcedObjects(readManifests(values.filename as string[])));
     const candidates = candidatesOf(inputs, values.namespace);
-    const cluster = await clusterFrom(values.state, values.kubeconfig, config);
+    const cluster = await clusterFrom(values.state, { kubeconfig: values.kubeconfig, context: values.context }, config);
     const report: CheckReport = { results: await checkAll(candidates.checked, { config, cluster, user: userFrom(values.as, values['as-group']) }), skipped: candidates.skipped };
     process.stdout.write(output === 'json' ? checkJson(report) : checkText(report));
     return report.results.some((result) => result.verdict === 'denied') ? 1 : 0;
@@ -68,9 +69,9 @@ function candidatesOf(inputs: readonly SourcedObject[], namespace: string): { ch
 }
 
 /** --state manifests, the live cluster (read-only), or, with neither, a cluster assumed healthy. */
-async function clusterFrom(state: readonly string[] | undefined, kubeconfig: string | undefined, config: Config): Promise<SimulatedCluster> {
+async function clusterFrom(state: readonly string[] | undefined, { kubeconfig, context }: { kubeconfig?: string; context?: string }, config: Config): Promise<SimulatedCluster> {
   if (state === undefined && kubeconfig === undefined) return SimulatedCluster.assumed(config);
-  const sources = state === undefined ? await readCluster(kubeconfig) : readManifests(state);
+  const sources = state === undefined ? await readCluster(kubeconfig, context) : readManifests(state);
   const objects = asUserMistake(() => sourcedObjects(sources)).map(({ object }) => object);
   return SimulatedCluster.given(objects, config);
 }

@@ -18,7 +18,7 @@ Usage:
   netpol-hygiene explain --from NS/POD|IP --to NS/POD|IP --port N [--protocol P] [--config FILE]
                         (-f PATH... | --kubeconfig FILE) [-o text|json]
   netpol-hygiene diff   -f BEFORE... --after PATH... [--port N] [--protocol P] [-o text|json]
-  netpol-hygiene check  -f PATH... [--state PATH... | --kubeconfig FILE] [--config FILE]
+  netpol-hygiene check  -f PATH... [--state PATH... | --kubeconfig FILE [--context NAME]] [--config FILE]
                         [-n NS] [--as USER [--as-group G]...] [-o text|json]
 
 The config file may also be given as NETPOL_HYGIENE_CONFIG; without one the built-in
