@@ -3,7 +3,7 @@
  * holds the reconciler's Lease here, so everything a namespace gets comes from admission
  * itself (pod self-heal), never from the reconciler; test/e2e/reconciler.test.ts covers that.
  */
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import t from 'tap';
@@ -48,6 +48,7 @@ t.before(async () => {
     }),
   });
   const dir = mkdtempSync(join(tmpdir(), 'netpol-hygiene-e2e-config-'));
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
   const configPath = join(dir, 'config.yaml');
   writeFileSync(configPath, ['tierRules:', '  - name: web-frontends', '    tier: ui', '    match:', '      images: ["nginx*", "*/nginx*"]', ''].join('\n'));
   webhook = await startWebhook(cp, { configPath });

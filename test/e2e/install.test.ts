@@ -3,7 +3,7 @@
  * server-side apply, the ServiceAccount can do exactly what the code needs (checked with
  * SubjectAccessReviews, then by running the webhook with that account's token).
  */
-import { cpSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import t from 'tap';
@@ -28,6 +28,7 @@ t.before(async () => {
 t.teardown(async () => {
   await webhook?.stop();
   await cp?.stop();
+  if (workDir !== undefined) rmSync(workDir, { recursive: true, force: true });
 });
 
 t.test('both overlays render; the self-signed one applies cleanly with server-side apply', async (t) => {

@@ -3,7 +3,7 @@
  * webhook, baseline on namespace creation, re-creation and restoration of managed policies,
  * convergence to a changed profile, and Lease leader election across two replicas.
  */
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import t from 'tap';
@@ -71,6 +71,7 @@ t.before(async () => {
 t.teardown(async () => {
   for (const replica of replicas) await replica.stop();
   await cp?.stop();
+  if (configDir !== undefined) rmSync(configDir, { recursive: true, force: true });
 });
 
 t.test('namespaces that existed before start-up are backfilled, with one summary record', async (t) => {
