@@ -96,6 +96,25 @@ t.test('a body built to exhaust memory or stack is refused before it is parsed',
   await supertest(h.server.server).post('/validate').send(podReview()).expect(200);
 });
 
+t.test('prototype-poisoning keys are refused as malformed, anywhere in the review', async (t) => {
+  const h = await listening(t);
+  const review = JSON.stringify(podReview());
+  const poisoned = {
+    '__proto__ with an object': review.replace('"labels":{', '"labels":{"__proto__":{"isAdmin":true},'),
+    '__proto__ with a string': review.replace('"annotations":{', '"annotations":{"__proto__":"x",'),
+    'constructor.prototype': review.replace('"spec":{', '"spec":{"constructor":{"prototype":{"polluted":true}},'),
+  };
+  for (const [name, body] of Object.entries(poisoned)) {
+    t.not(body, review, `${name}: the fixture was changed`);
+    const response = await supertest(h.server.server).post('/validate').set('content-type', 'application/json').send(body);
+    t.equal(response.status, 400, name);
+    t.same(response.body, { error: 'MalformedJSON', message: 'request body is not valid JSON: Object contains forbidden prototype property' }, name);
+  }
+  const harmless = review.replace('"spec":{', '"spec":{"constructor":"a string is fine",');
+  t.equal((await supertest(h.server.server).post('/validate').set('content-type', 'application/json').send(harmless)).status, 200, 'a constructor key without a prototype is data');
+  t.equal(h.audit.records.length, 1);
+});
+
 t.test('brackets and quotes inside strings do not count as nesting', async (t) => {
   const h = await listening(t);
   const review = podReview() as unknown as { request: { object: { metadata: { annotations: Record<string, string> } } } };
