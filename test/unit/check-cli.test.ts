@@ -4,44 +4,21 @@
  * gives (test/e2e/admission.test.ts, test/unit/*-rules.test.ts); --kubeconfig against an HTTPS
  * server that answers the three list calls like an API server and records every request.
  */
-import { spawn } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import https from 'node:https';
 import type { AddressInfo } from 'node:net';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import t, { type Test } from 'tap';
+import { type CliResult, runCli, tempDir as cliTempDir } from './cli-run.ts';
 import { parseAllDocuments } from 'yaml';
 
 // Some twenty CLI runs, each a Node start-up: on a busy 2-core machine that can pass tap's 30 s default.
 t.setTimeout(120_000);
 
-const node = process.execPath;
-const main = new URL('../../src/cli/main.ts', import.meta.url).pathname;
-
-interface Result {
-  readonly status: number | null;
-  readonly stdout: string;
-  readonly stderr: string;
-}
-
-function run(args: string[], stdin = ''): Promise<Result> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(node, [main, ...args], { env: { ...process.env, NETPOL_HYGIENE_CONFIG: '', KUBECONFIG: '' } });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
-    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-    child.on('error', reject);
-    child.on('close', (status) => resolve({ status, stdout, stderr }));
-    child.stdin.end(stdin);
-  });
-}
+const run = runCli;
 
 function tempDir(t: Test): string {
-  const dir = mkdtempSync(join(tmpdir(), 'netpol-hygiene-check-'));
-  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
-  return dir;
+  return cliTempDir(t, 'netpol-hygiene-check-');
 }
 
 function write(dir: string, name: string, text: string): string {
@@ -414,7 +391,7 @@ t.test('bad input: exit 2 and a message naming what is wrong', async (t) => {
   ];
   const results = await Promise.all(cases.map((c) => run(c.args)));
   for (const [i, c] of cases.entries()) {
-    const result = results[i] as Result;
+    const result = results[i] as CliResult;
     t.equal(result.status, 2, `${c.name}: exit 2`);
     t.equal(result.stderr, c.stderr, c.name);
     t.equal(result.stdout, '', `${c.name}: nothing on stdout`);

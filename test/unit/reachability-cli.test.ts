@@ -3,40 +3,17 @@
  * directory, the real CLI in a child process, and for --kubeconfig an HTTPS server that answers
  * the three list calls like an API server and records every request.
  */
-import { spawn } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import https from 'node:https';
 import type { AddressInfo } from 'node:net';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import t, { type Test } from 'tap';
+import { runCli, tempDir as cliTempDir } from './cli-run.ts';
 
-const node = process.execPath;
-const main = new URL('../../src/cli/main.ts', import.meta.url).pathname;
-
-interface Result {
-  readonly status: number | null;
-  readonly stdout: string;
-  readonly stderr: string;
-}
-
-function run(args: string[], stdin = ''): Promise<Result> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(node, [main, ...args], { env: { ...process.env, NETPOL_HYGIENE_CONFIG: '', KUBECONFIG: '' } });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
-    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-    child.on('error', reject);
-    child.on('close', (status) => resolve({ status, stdout, stderr }));
-    child.stdin.end(stdin);
-  });
-}
+const run = runCli;
 
 function tempDir(t: Test): string {
-  const dir = mkdtempSync(join(tmpdir(), 'netpol-hygiene-reachability-'));
-  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
-  return dir;
+  return cliTempDir(t, 'netpol-hygiene-reachability-');
 }
 
 const namespacesYaml = `apiVersion: v1
