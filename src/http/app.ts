@@ -76,7 +76,7 @@ export function buildApp(deps: AppDeps): FastifyInstance & { inFlight(): InFligh
     }
     done();
   });
-  const inFlight = registerInFlightGate(app, limits, deps.metrics);
+  const inFlight = registerInFlightGate(app, limits);
 
   for (const webhook of admissionPaths) {
     app.post(`/${webhook}`, { schema: { body: admissionReviewSchema } }, async (request) => {

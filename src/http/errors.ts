@@ -1,13 +1,13 @@
 import type { FastifyError } from 'fastify';
 import { JsonShapeError } from './json-shape-guard.ts';
 
-/** A refusal raised while a body arrives; the error handler answers with its status. */
-export class BodyRefusedError extends Error {
+/** A request refused by the in-flight gate, before or while its body arrives; the error handler answers with its status. */
+export class RequestRefusedError extends Error {
   readonly statusCode: number;
   readonly code: 'NH_OVERLOADED' | 'NH_BODY_TIMEOUT';
   constructor(code: 'NH_OVERLOADED' | 'NH_BODY_TIMEOUT', message: string) {
     super(message);
-    this.name = 'BodyRefusedError';
+    this.name = 'RequestRefusedError';
     this.code = code;
     this.statusCode = code === 'NH_OVERLOADED' ? 503 : 408;
   }
@@ -29,7 +29,7 @@ export interface TransportRejection {
  * request that is not an admission.k8s.io/v1 AdmissionReview never reaches the rules.
  */
 export function transportError(error: FastifyError | Error): TransportRejection {
-  if (error instanceof BodyRefusedError) {
+  if (error instanceof RequestRefusedError) {
     return error.code === 'NH_OVERLOADED'
       ? overloaded(error.message)
       : { status: 408, body: { error: 'BodyTimeout', message: `${error.message}; the connection is closed` } };

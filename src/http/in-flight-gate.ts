@@ -1,6 +1,6 @@
 import { Transform, type TransformCallback } from 'node:stream';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { BodyRefusedError, overloaded } from './errors.ts';
+import { RequestRefusedError } from './errors.ts';
 import type { TransportLimits } from './limits.ts';
 
 type GateLimits = Pick<TransportLimits, 'maxInFlightRequests' | 'maxInFlightBytes' | 'smallBodyBytes' | 'smallBodyReserveBytes' | 'maxBodyBytes' | 'bodyTimeoutMs'>;
@@ -23,19 +23,14 @@ interface Counters {
  * within bodyTimeoutMs of its headers gets 408. Each request's share is released when its
  * response closes, whether it finished or the peer went away.
  */
-export function registerInFlightGate(app: FastifyInstance, limits: GateLimits, metrics?: { rejected(reason: string): void }): () => InFlight {
+export function registerInFlightGate(app: FastifyInstance, limits: GateLimits): () => InFlight {
   const counters: Counters = { requests: 0, bytes: 0 };
   app.addHook('onRequest', (request: FastifyRequest, reply: FastifyReply, done: (error?: Error) => void) => {
     const declared = declaredBytes(request);
     const budget = budgetFor(declared, limits);
     const reason = refusal(counters, declared, budget, limits);
-    if (reason !== undefined) {
-      const { status, body } = overloaded(reason);
-      metrics?.rejected(body.error);
-      request.log.warn({ status, url: request.url.slice(0, 200), inFlight: { ...counters } }, `rejected request: ${body.error}`);
-      void reply.code(status).header('retry-after', '1').header('connection', 'close').send(body);
-      return;
-    }
+    // Answered by the app's error handler, as every transport rejection is: 503, logged, counted.
+    if (reason !== undefined) return done(new RequestRefusedError('NH_OVERLOADED', reason));
     counters.requests++;
     const charge = { bytes: 0, budget };
     reply.raw.once('close', () => {
@@ -78,7 +73,7 @@ function meteredBody({ counters, charge, limits }: { counters: Counters; charge:
   const stream = new Transform({
     transform(chunk: Buffer, _encoding: BufferEncoding, callback: TransformCallback) {
       if (counters.bytes + chunk.length > charge.budget) {
-        callback(new BodyRefusedError('NH_OVERLOADED', `${charge.budget} body bytes in flight`));
+        callback(new RequestRefusedError('NH_OVERLOADED', `${charge.budget} body bytes in flight`));
         return;
       }
       counters.bytes += chunk.length;
@@ -86,7 +81,7 @@ function meteredBody({ counters, charge, limits }: { counters: Counters; charge:
       callback(null, chunk);
     },
   });
-  const clock = setTimeout(() => stream.destroy(new BodyRefusedError('NH_BODY_TIMEOUT', `the body did not arrive within ${limits.bodyTimeoutMs / 1000}s`)), limits.bodyTimeoutMs);
+  const clock = setTimeout(() => stream.destroy(new RequestRefusedError('NH_BODY_TIMEOUT', `the body did not arrive within ${limits.bodyTimeoutMs / 1000}s`)), limits.bodyTimeoutMs);
   stream.once('end', () => clearTimeout(clock));
   // The body parser listens too; this one only keeps an unread body's refusal from being uncaught.
   stream.on('error', () => {});
