@@ -4,7 +4,7 @@ import { type Config, modes } from '../../config/types.ts';
 import { labelPrefix, labels } from '../../kube/vocabulary.ts';
 import type { Violation } from '../../kube/violation.ts';
 import { type RuleContext, type RuleResult, isAdmin, noViolations, violating } from '../decision.ts';
-import { subresourceLabelViolations } from '../subresource-labels.ts';
+import { changedLabelKeys, subresourceLabelViolations } from '../subresource-labels.ts';
 import { type RegisteredRule, namespaceKind } from './registration.ts';
 
 /**
@@ -72,7 +72,7 @@ function changesNeedingAdmin(name: string, request: AdmissionRequest, config: Co
 function governedChanges(request: AdmissionRequest, config: Config): string[] {
   const now = ownLabels(request.object);
   const before = ownLabels(request.oldObject);
-  const changed = request.operation === 'UPDATE' ? changedKeys(before, now) : Object.keys(now).filter((key) => chosenAtCreate(key, now[key], config));
+  const changed = request.operation === 'UPDATE' ? changedLabelKeys(before, now) : Object.keys(now).filter((key) => chosenAtCreate(key, now[key], config));
   // A namespace that predates the webhook may gain the default profile without an admin: that opts in.
   return changed.filter((key) => !(key === labels.profile && before[key] === undefined && now[key] === config.defaultProfile));
 }
@@ -85,9 +85,4 @@ function chosenAtCreate(key: string, value: string | undefined, config: Config):
 
 function ownLabels(object: KubeObject | null | undefined): Record<string, string> {
   return Object.fromEntries(Object.entries(object?.metadata?.labels ?? {}).filter(([key]) => key.startsWith(labelPrefix)));
-}
-
-function changedKeys(before: Record<string, string>, after: Record<string, string>): string[] {
-  const keys = new Set([...Object.keys(before), ...Object.keys(after)]);
-  return [...keys].filter((key) => before[key] !== after[key]).sort();
 }
