@@ -1,4 +1,5 @@
 import type { CeilingGrantConfig, CeilingPeer, CeilingPort, Config, Profile, TierIngress } from '../config/types.ts';
+import { clusterDns } from '../kube/vocabulary.ts';
 import { type Cidr, parseCidr } from '../reachability/cidr.ts';
 import { parseSelector, type Selector } from '../reachability/label-selector.ts';
 import type { Direction } from '../reachability/policy.ts';
@@ -31,8 +32,6 @@ export interface Grant {
   readonly ports: PortSet;
 }
 
-export const dnsNamespace = 'kube-system';
-export const dnsPods: Readonly<Record<string, string>> = { 'k8s-app': 'kube-dns' };
 
 export function ceilingFor(namespace: string, profileName: string, profile: Profile, config: Config): Ceiling {
   const tierKey = config.tierLabel.key;
@@ -56,7 +55,7 @@ function tierGrants(ingress: TierIngress, namespace: string, tierKey: string): G
 /** renderBaseline's allow-dns and allow-cluster-egress, for every pod of the namespace. */
 function baseEgress(profile: Profile): Grant[] {
   const grants: Grant[] = [];
-  if (profile.allowDns) grants.push({ tiers: 'all', peer: podsPeer(dnsNamespace, dnsPods), ports: unionPorts(portsOf('UDP', 53), portsOf('TCP', 53)) });
+  if (profile.allowDns) grants.push({ tiers: 'all', peer: podsPeer(clusterDns.namespace, clusterDns.podLabels), ports: unionPorts(portsOf('UDP', 53), portsOf('TCP', 53)) });
   if (profile.allowClusterEgress) grants.push({ tiers: 'all', peer: podsPeer(undefined, {}), ports: allPorts });
   return grants;
 }

@@ -9,6 +9,9 @@ export const labels = {
   namespaceName: 'kubernetes.io/metadata.name',
 } as const;
 
+/** Where the allow-dns baseline policy sends DNS traffic, and what the ceiling allows for it. */
+export const clusterDns = { namespace: 'kube-system', podLabels: { 'k8s-app': 'kube-dns' } } as const;
+
 export const labelPrefix = 'netpol-hygiene.io/';
 export const managerName = 'netpol-hygiene';
 

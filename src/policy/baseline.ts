@@ -1,7 +1,7 @@
 import type { NetworkPolicy, NetworkPolicyPeer, NetworkPolicySpec } from '../kube/network-policy.ts';
 import type { Config, Profile, TierIngress, TierPeer } from '../config/types.ts';
 import { tierPolicyName } from '../config/profiles.ts';
-import { labels, managerName } from '../kube/vocabulary.ts';
+import { clusterDns, labels, managerName } from '../kube/vocabulary.ts';
 
 export const defaultDenyPolicyName = 'default-deny';
 
@@ -24,8 +24,8 @@ export function renderBaseline(namespace: string, profile: Profile, config: Conf
             // plus any kube-dns pod anywhere.
             to: [
               {
-                namespaceSelector: { matchLabels: { [labels.namespaceName]: 'kube-system' } },
-                podSelector: { matchLabels: { 'k8s-app': 'kube-dns' } },
+                namespaceSelector: { matchLabels: { [labels.namespaceName]: clusterDns.namespace } },
+                podSelector: { matchLabels: { ...clusterDns.podLabels } },
               },
             ],
             ports: [

@@ -1,4 +1,5 @@
 import type { LabelSelector, NetworkPolicy, NetworkPolicySpec } from '../kube/network-policy.ts';
+import { isolatedDirections } from '../reachability/policy.ts';
 
 export interface DefaultDenyCoverage {
   readonly ingress: boolean;
@@ -8,8 +9,7 @@ export interface DefaultDenyCoverage {
 /**
  * Whether some policy selects every pod and allows nothing in a direction. Judged by what the
  * policy does, not by its name: `default-deny` that allows everything does not count.
- * When policyTypes is absent or empty, Kubernetes infers Ingress always and Egress only
- * when the policy has egress rules (SetDefaults_NetworkPolicy).
+ * policyTypes are defaulted as the API server does (isolatedDirections).
  * https://kubernetes.io/docs/concepts/services-networking/network-policies/#default-policies
  */
 export function defaultDenyCoverage(policies: readonly NetworkPolicy[]): DefaultDenyCoverage {
@@ -20,13 +20,8 @@ export function defaultDenyCoverage(policies: readonly NetworkPolicy[]): Default
 /** The directions one policy denies to every pod. */
 function deniedBy(spec: NetworkPolicySpec | undefined): DefaultDenyCoverage {
   if (spec === undefined || !selectsEveryPod(spec.podSelector)) return { ingress: false, egress: false };
-  const types = policyTypes(spec);
-  return { ingress: types.includes('Ingress') && (spec.ingress ?? []).length === 0, egress: types.includes('Egress') && (spec.egress ?? []).length === 0 };
-}
-
-function policyTypes(spec: NetworkPolicySpec): readonly string[] {
-  if (spec.policyTypes !== undefined && spec.policyTypes.length > 0) return spec.policyTypes;
-  return (spec.egress ?? []).length > 0 ? ['Ingress', 'Egress'] : ['Ingress'];
+  const isolates = isolatedDirections(spec.policyTypes, (spec.egress ?? []).length > 0);
+  return { ingress: isolates.ingress && (spec.ingress ?? []).length === 0, egress: isolates.egress && (spec.egress ?? []).length === 0 };
 }
 
 export function missingDirections(coverage: DefaultDenyCoverage): string[] {

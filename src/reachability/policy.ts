@@ -51,10 +51,18 @@ export function parsePolicy(policy: NetworkPolicy, defaultNamespace = 'default')
 }
 
 function effectiveTypes(policyTypes: readonly string[] | null | undefined, hasEgress: boolean, key: string): Record<Direction, boolean> {
-  if (policyTypes === undefined || policyTypes === null || policyTypes.length === 0) return { ingress: true, egress: hasEgress };
-  for (const [index, type] of policyTypes.entries()) {
+  for (const [index, type] of (policyTypes ?? []).entries()) {
     if (type !== 'Ingress' && type !== 'Egress') throw new InvalidPolicyError(`${key}: spec.policyTypes[${index}]`, `"${type}" is not one of Ingress, Egress`);
   }
+  return isolatedDirections(policyTypes, hasEgress);
+}
+
+/**
+ * The directions a policy isolates. When policyTypes is absent or empty the API server fills
+ * it (SetDefaults_NetworkPolicy): Ingress always, Egress when the policy has egress rules.
+ */
+export function isolatedDirections(policyTypes: readonly string[] | null | undefined, hasEgress: boolean): Record<Direction, boolean> {
+  if (policyTypes === undefined || policyTypes === null || policyTypes.length === 0) return { ingress: true, egress: hasEgress };
   return { ingress: policyTypes.includes('Ingress'), egress: policyTypes.includes('Egress') };
 }
 

@@ -96,8 +96,3 @@ function ruleResult(world: World, policy: Policy, rule: Rule, { other, traffic, 
     portMatches: portsMatch(rule.ports, traffic, destination),
   };
 }
-
-/** Shorthand for the common question between two pods of the world. */
-export function podsMayConnect(world: World, from: PodInfo, to: PodInfo, traffic: Traffic): boolean {
-  return evaluate(world, { pod: from }, { pod: to }, traffic).allowed;
-}
