@@ -69,11 +69,6 @@ for dir in "\${!dirs[@]}"; do rm -rf -- "$dir"; done
 exit 0
 `;
 
-/** Live children, for debugging. */
-export function liveProcesses(): ManagedProcess[] {
-  return [...live];
-}
-
 export function spawnManaged(options: SpawnOptions): ManagedProcess {
   installHandlers();
   const log: WriteStream = createWriteStream(options.logPath, { flags: 'a' });

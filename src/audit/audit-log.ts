@@ -52,8 +52,6 @@ export interface AuditLog extends AuditSink {
   flush(): void;
   /** Per sink: records buffered, written, dropped; for /metrics. Stdout's lines include the operational log's, which share its writer. */
   stats(): readonly AuditSinkStats[];
-  /** Flushes, closes the file it opened and stops flushing it on exit (stdout stays, shared with the operational log). */
-  close(): void;
 }
 
 export interface AuditSinkStats extends BufferedWriterStats {
@@ -84,11 +82,6 @@ export function createAuditSink(file?: string, options: AuditLogOptions = {}): A
     },
     flush: () => writers.forEach((writer) => writer.flushSync()),
     stats: () => writers.map((writer, i) => ({ sink: i === 0 ? 'stdout' : (file ?? ''), ...writer.stats() })),
-    close() {
-      process.off('exit', flushFiles);
-      stdout.flushSync();
-      files.forEach((writer) => writer.close());
-    },
   };
 }
 

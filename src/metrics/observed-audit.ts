@@ -15,6 +15,5 @@ export function observedAudit(audit: AuditLog, metrics: Pick<WebhookMetrics, 're
     },
     flush: () => audit.flush(),
     stats: () => audit.stats(),
-    close: () => audit.close(),
   };
 }

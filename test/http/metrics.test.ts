@@ -21,7 +21,6 @@ function webhook(): { instance: ReturnType<typeof buildApp>; metrics: ReturnType
     write: (record) => recording.write(record),
     flush() {},
     stats: () => [{ sink: 'stdout', bufferedBytes: 512, bufferedRecords: 2, writtenRecords: 40, droppedRecords: 1, fullBufferWaits: 3 }],
-    close() {},
   };
   const metrics = createMetrics();
   const cluster = fakeCluster({
