@@ -4,6 +4,7 @@ import t, { type Test } from 'tap';
 import { pino } from 'pino';
 import { BaselineApplier } from '../../src/cluster/baseline-applier.ts';
 import { ClusterCache } from '../../src/cluster/cluster-cache.ts';
+import { RateLimiter } from '../../src/cluster/rate-limiter.ts';
 import { renderBaseline } from '../../src/policy/baseline.ts';
 import type { NetworkPolicy } from '../../src/kube/network-policy.ts';
 import { defaultConfig, recordingAudit } from './helpers.ts';
@@ -17,6 +18,7 @@ interface Cluster {
   readonly policies: NetworkPolicy[];
   /** Answers for writes, by method and policy name; default 200 with the sent object. */
   readonly writes?: (request: RecordedRequest) => Reply | undefined;
+  readonly limiter?: RateLimiter;
 }
 
 async function applierOver(t: Test, cluster: Cluster): Promise<{ applier: BaselineApplier; writes: () => RecordedRequest[]; audit: ReturnType<typeof recordingAudit> }> {
@@ -51,7 +53,7 @@ async function applierOver(t: Test, cluster: Cluster): Promise<{ applier: Baseli
     await new Promise((resolve) => setTimeout(resolve, 10));
   }
   const audit = recordingAudit();
-  const applier = new BaselineApplier({ api, config: defaultConfig, cluster: cache, log, audit });
+  const applier = new BaselineApplier({ api, config: defaultConfig, cluster: cache, log, audit, limiter: cluster.limiter });
   return { applier, audit, writes: () => server.requests.filter((r) => r.method !== 'GET') };
 }
 
@@ -139,4 +141,18 @@ t.test('concurrent convergences of one namespace share one set of calls and one 
   t.equal(first, second);
   t.equal(writes().filter((r) => r.method === 'PATCH').length, names.length);
   t.equal(audit.records.length, 1);
+});
+
+t.test("the reconciler's writes are paced by the rate limit; a pod's urgent self-heal is not", async (t) => {
+  const { applier, writes } = await applierOver(t, { policies: [], limiter: new RateLimiter({ qps: 20, burst: 1 }) });
+  const started = performance.now();
+  const order: string[] = [];
+  const paced = applier.converge('team-a', { dryRun: false, trigger: 'resync' }).then(() => order.push(`paced after ${Math.round(performance.now() - started)} ms`));
+  const urgent = applier.converge('team-a', { dryRun: false, trigger: 'pod admission x', urgent: true }).then(() => order.push('urgent'));
+  await Promise.all([paced, urgent]);
+  t.equal(order[0], 'urgent', 'the urgent convergence finishes first, without waiting for tokens');
+  // Six writes with a burst of one at 20/s: five tokens waited for, 250 ms; timers are never early.
+  const pacedMs = Number(/after (\d+) ms/.exec(order[1] ?? '')?.[1]);
+  t.ok(pacedMs >= 240, `the paced convergence waited for its tokens (${pacedMs} ms)`);
+  t.equal(writes().filter((r) => r.method === 'PATCH').length, names.length * 2, 'each applied the six policies (the stale test cache shows none applied)');
 });
