@@ -43,6 +43,15 @@ export interface RepairAuditRecord {
 
 export type AuditRecord = AdmissionAuditRecord | RepairAuditRecord;
 
+/**
+ * A repair of a namespace's baseline (policies created, restored or removed). Other `repair`
+ * events are about the cluster side's work, not repairs: the start-up backfill's summary
+ * (each namespace it repaired has its own record) and policies reported above the ceiling.
+ */
+export function isBaselineRepair(record: { readonly event: string; readonly action?: string }): boolean {
+  return record.event === 'repair' && record.action === 'apply-baseline';
+}
+
 export interface AuditSink {
   write(record: AuditRecord): void;
 }

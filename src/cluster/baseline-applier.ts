@@ -98,7 +98,7 @@ export class BaselineApplier implements BaselineConverger {
       Promise.all(plan.obsolete.map((p) => this.remove(p, options.dryRun))),
     ]);
     const changed = [...applied, ...plan.obsolete].map((p) => p.metadata?.name ?? '');
-    if (!options.dryRun && changed.length > 0 && options.record !== false) {
+    if (!options.dryRun && changed.length > 0) {
       const removed = plan.obsolete.length > 0 ? `; removed ${plan.obsolete.map((p) => p.metadata?.name).join(', ')}` : '';
       const message = `applied baseline policies ${applied.map((p) => p.metadata?.name).join(', ')} to namespace "${namespace}"${removed} (${options.trigger})`;
       this.audit.write({ event: 'repair', namespace, action: 'apply-baseline', policies: changed, trigger: options.trigger, message });

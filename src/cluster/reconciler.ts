@@ -95,7 +95,7 @@ export class Reconciler {
     try {
       this.deps.ceiling?.check(namespace, 'start-up backfill');
       if (!this.deps.converger.needsRepair(namespace)) return false;
-      const { changed } = await this.deps.converger.converge(namespace, { dryRun: false, trigger: 'start-up backfill', record: false });
+      const { changed } = await this.deps.converger.converge(namespace, { dryRun: false, trigger: 'start-up backfill' });
       return changed.length > 0;
     } catch (error) {
       this.enqueue(namespace, 'start-up backfill');

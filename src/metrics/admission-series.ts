@@ -1,5 +1,5 @@
 import { Counter, Histogram, type Registry } from 'prom-client';
-import type { AdmissionAuditRecord, RepairAuditRecord } from '../audit/audit-log.ts';
+import { type AdmissionAuditRecord, type RepairAuditRecord, isBaselineRepair } from '../audit/audit-log.ts';
 import { admissionLabels, repairReason } from './labels.ts';
 
 /** 0.25 ms (a cache-only decision) to 5 s (the webhooks' timeoutSeconds). */
@@ -46,9 +46,9 @@ export class AdmissionSeries {
     this.duration.observe({ webhook: labels.webhook, kind: labels.kind }, record.latencyMs / 1000);
   }
 
-  /** The start-up backfill's summary record (namespace `*`) repeats repairs already counted per namespace: skipped. */
+  /** Baseline repairs only: not the backfill's summary, nor above-ceiling reports. */
   repair(record: RepairAuditRecord): void {
-    if (record.action !== 'apply-baseline') return;
+    if (!isBaselineRepair(record)) return;
     this.repairs.inc({ reason: repairReason(record.trigger) });
   }
 }

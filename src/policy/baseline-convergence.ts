@@ -4,8 +4,6 @@ export interface ConvergeOptions {
   readonly dryRun: boolean;
   /** What asked for it, for the audit record: `pod admission <uid>`, `namespace created`, ... */
   readonly trigger: string;
-  /** False to leave the audit record to the caller (the start-up backfill writes one summary). */
-  readonly record?: boolean;
   /** A pod's admission waits on it: never queued behind the reconciler's client-side rate limit. */
   readonly urgent?: boolean;
 }

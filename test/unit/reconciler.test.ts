@@ -37,7 +37,7 @@ function fakeCaches(namespaces: NamespaceView[], policies: Record<string, Networ
 
 /** Records converge calls; "applies" by putting the desired policies into the fake cache. */
 function recordingConverger(policies: Record<string, NetworkPolicy[]>, failTimes = 0, unavailableReads = 0) {
-  const calls: { namespace: string; trigger: string; record?: boolean }[] = [];
+  const calls: { namespace: string; trigger: string }[] = [];
   let failuresLeft = failTimes;
   let unavailableLeft = unavailableReads;
   const converger: Converger = {
@@ -53,7 +53,7 @@ function recordingConverger(policies: Record<string, NetworkPolicy[]>, failTimes
       });
     },
     async converge(namespace, options) {
-      calls.push({ namespace, trigger: options.trigger, record: options.record });
+      calls.push({ namespace, trigger: options.trigger });
       if (failuresLeft > 0) {
         failuresLeft -= 1;
         throw new Error('connection refused');
@@ -81,7 +81,7 @@ t.test('start-up backfill repairs only governed namespaces that need it, with on
   reconciler.start();
   t.teardown(() => reconciler.stop());
   await settle();
-  t.same(calls, [{ namespace: 'legacy', trigger: 'start-up backfill', record: false }]);
+  t.same(calls, [{ namespace: 'legacy', trigger: 'start-up backfill' }], 'each namespace converged (and recorded) as any repair is');
   t.same(audit.records, [
     { event: 'repair', namespace: '*', action: 'backfill', policies: [], trigger: 'start-up', message: 'start-up backfill: applied the baseline to 1 existing namespace(s): legacy' },
   ]);
@@ -101,14 +101,14 @@ t.test('events after start-up: new namespace, deleted or edited managed policy; 
   namespaces.push(ns('products-stage'));
   emitNamespace({ type: 'added', object: ns('products-stage') });
   await settle();
-  t.same(calls, [{ namespace: 'products-stage', trigger: 'namespace created', record: undefined }], 'a new namespace gets its baseline');
+  t.same(calls, [{ namespace: 'products-stage', trigger: 'namespace created' }], 'a new namespace gets its baseline');
 
   calls.length = 0;
   const allowDns = policies['products-prod']!.find((p) => p.metadata?.name === 'allow-dns')!;
   policies['products-prod'] = policies['products-prod']!.filter((p) => p !== allowDns);
   emitPolicy({ type: 'deleted', object: allowDns, previous: allowDns });
   await settle();
-  t.same(calls, [{ namespace: 'products-prod', trigger: 'managed policy "allow-dns" was deleted', record: undefined }], 'a deleted managed policy is re-created');
+  t.same(calls, [{ namespace: 'products-prod', trigger: 'managed policy "allow-dns" was deleted' }], 'a deleted managed policy is re-created');
 
   calls.length = 0;
   const defaultDeny = policies['products-prod']!.find((p) => p.metadata?.name === 'default-deny')!;
@@ -116,7 +116,7 @@ t.test('events after start-up: new namespace, deleted or edited managed policy; 
   policies['products-prod'] = policies['products-prod']!.map((p) => (p === defaultDeny ? weakened : p));
   emitPolicy({ type: 'modified', object: weakened, previous: defaultDeny });
   await settle();
-  t.same(calls, [{ namespace: 'products-prod', trigger: 'managed policy "default-deny" was changed', record: undefined }], 'an edited managed policy is restored');
+  t.same(calls, [{ namespace: 'products-prod', trigger: 'managed policy "default-deny" was changed' }], 'an edited managed policy is restored');
 
   calls.length = 0;
   const mine: NetworkPolicy = { metadata: { name: 'team-policy', namespace: 'products-prod' }, spec: { podSelector: {} } };
@@ -176,5 +176,5 @@ t.test('an API-server outage during backfill does not stop the reconciler', asyn
   namespaces.push(ns('c'));
   emitNamespace({ type: 'added', object: ns('c') });
   await settle();
-  t.same(calls.at(-1), { namespace: 'c', trigger: 'namespace created', record: undefined }, 'and later events are still handled');
+  t.same(calls.at(-1), { namespace: 'c', trigger: 'namespace created' }, 'and later events are still handled');
 });
