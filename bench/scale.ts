@@ -61,10 +61,10 @@ async function main(): Promise<void> {
     console.log(`${namespaces.toLocaleString('en-US')} namespaces x ${perNamespace} baseline policies, reconcile.apiQps ${qps}, apiBurst ${burst}`);
     console.log(`  backfill: ${(namespaces * perNamespace).toLocaleString('en-US')} policies applied in ${(convergedMs / 1000).toFixed(1)} s`);
     console.log(`  writes the API server saw: max ${Math.max(...rates)}/s, mean ${((namespaces * perNamespace) / (convergedMs / 1000)).toFixed(0)}/s (limit ${qps}/s + a burst of ${burst})`);
-    console.log(`  repair records: ${records.filter((r) => r.event === 'repair').length} (one backfill summary), events posted: ${server.counts.events}`);
+    console.log(`  repair records: ${records.filter((r) => r.event === 'repair').length} (one per repaired namespace and the backfill summary), events posted: ${server.counts.events}`);
     console.log(`  periodic resync after convergence (${resyncSeconds} s): ${resyncAfter !== resyncBefore ? 'ran' : 'did not run'}, API writes during it: ${server.counts.policyWrites - writesBefore}`);
     console.log(`  this process (caches of ${namespaces.toLocaleString('en-US')} namespaces and their policies): RSS ${mib(rss)}, heap used ${mib(heapUsed)}`);
-    console.log(`  at the default reconcile.apiQps 50 the same backfill takes ~${Math.round((namespaces * perNamespace) / 50 / 60)} min: cost grows as namespaces x policies / apiQps`);
+    console.log(`  at the default reconcile.apiQps 50 the same backfill takes ~${Math.round((namespaces * (perNamespace + 1)) / 50 / 60)} min: cost grows as namespaces x (policies + 1 Event) / apiQps`);
     await side.stop();
     await server.close();
   } finally {
