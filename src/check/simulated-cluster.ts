@@ -1,7 +1,8 @@
 import type { KubeObject } from '../kube/admission-review.ts';
 import type { Config } from '../config/types.ts';
 import { profileFor } from '../config/profiles.ts';
-import { isManaged, renderBaseline } from '../policy/baseline.ts';
+import { renderBaseline } from '../policy/baseline.ts';
+import { planBaseline } from '../policy/baseline-plan.ts';
 import type { ClusterState, NamespaceView } from '../policy/decision.ts';
 import { isExemptNamespace } from '../policy/exemptions.ts';
 import type { NetworkPolicy } from '../kube/network-policy.ts';
@@ -94,12 +95,11 @@ export class SimulatedCluster implements ClusterState {
   private converge(namespace: string): void {
     if (isExemptNamespace(namespace, this.config)) return;
     const held = this.policiesIn(namespace);
-    for (const [name, policy] of held) if (isManaged(policy)) held.delete(name);
     const { profile } = profileFor(this.namespaces.get(namespace)?.metadata?.labels, this.config);
-    for (const policy of renderBaseline(namespace, profile, this.config)) {
-      const name = policy.metadata?.name ?? '';
-      if (!held.has(name)) held.set(name, policy);
-    }
+    // The applier's own judgement of what to create, restore and remove.
+    const plan = planBaseline([...held.values()], renderBaseline(namespace, profile, this.config));
+    for (const policy of plan.obsolete) held.delete(policy.metadata?.name ?? '');
+    for (const policy of [...plan.create, ...plan.restore]) held.set(policy.metadata?.name ?? '', policy);
   }
 
   private policiesIn(namespace: string): Map<string, NetworkPolicy> {
