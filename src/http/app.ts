@@ -9,7 +9,7 @@ import { errored } from '../admission/responses.ts';
 import { type AdmissionReview, admissionApiVersion, admissionReviewSchema } from '../kube/admission-review.ts';
 import { type TransportRejection, clientCertificateRequired, clientErrorRejection, missingHost, notFound, rawHttpResponse, transportError } from './errors.ts';
 import { type InFlight, registerInFlightGate } from './in-flight-gate.ts';
-import { assertJsonShape, assertTreeDepth, needsByteScan } from './json-shape-guard.ts';
+import { assertJsonShape, assertTreeShape, needsByteScan } from './json-shape-guard.ts';
 import { type TransportLimits, defaultTransportLimits } from './limits.ts';
 
 export interface Readiness {
@@ -51,19 +51,6 @@ export function buildApp(deps: AppDeps): FastifyInstance & { inFlight(): InFligh
     answerRejection(request, reply, rejection, cause);
   };
   app.removeAllContentTypeParsers();
-  // AdmissionReviews are JSON only; a large body's shape is checked on its bytes before a tree is built.
-  app.addContentTypeParser('application/json', { parseAs: 'buffer', bodyLimit: limits.maxBodyBytes }, (_request, body, done) => {
-    try {
-      if (body.length === 0) throw new SyntaxError('the body is empty');
-      const large = needsByteScan(body as Buffer, limits.json);
-      if (large) assertJsonShape(body as Buffer, limits.json);
-      const parsed: unknown = secureJsonParse(body as Buffer, { protoAction: 'error', constructorAction: 'error' });
-      if (!large) assertTreeDepth(parsed, limits.json);
-      done(null, parsed);
-    } catch (error) {
-      done(error as Error, undefined);
-    }
-  });
   app.setErrorHandler((error: FastifyError, request, reply) => reject(request, reply, transportError(error), error.message));
   app.setNotFoundHandler((request, reply) => {
     const path = (request.url.split('?')[0] ?? '').replace(/^\//, '');
@@ -76,7 +63,18 @@ export function buildApp(deps: AppDeps): FastifyInstance & { inFlight(): InFligh
     }
     done();
   });
-  const inFlight = registerInFlightGate(app, limits);
+  const gate = registerInFlightGate(app, limits);
+  // AdmissionReviews are JSON only, read by the in-flight gate; a large body's shape is checked on its bytes before a tree is built.
+  app.addContentTypeParser('application/json', (request, payload, done) => {
+    gate.readBody(request, payload, (error, body) => {
+      if (error !== null || body === undefined) return done(error ?? new SyntaxError('the body is empty'), undefined);
+      try {
+        done(null, parseReview(body, limits));
+      } catch (parseError) {
+        done(parseError as Error, undefined);
+      }
+    });
+  });
 
   for (const webhook of admissionPaths) {
     app.post(`/${webhook}`, { schema: { body: admissionReviewSchema } }, async (request) => {
@@ -97,7 +95,26 @@ export function buildApp(deps: AppDeps): FastifyInstance & { inFlight(): InFligh
       return reply.type(contentType).send(body);
     });
   }
-  return Object.assign(app, { inFlight });
+  return Object.assign(app, { inFlight: gate.inFlight });
+}
+
+/**
+ * The body as JSON, refused when empty, shaped to cost far more than any AdmissionReview, or
+ * carrying prototype-poisoning keys (json-shape-guard.ts). A large body's shape is checked on
+ * its bytes before a tree is built, and secure-json-parse looks for poisoning keys; an ordinary
+ * one is parsed at once and one walk of its tree checks both.
+ */
+function parseReview(body: Buffer, limits: TransportLimits): unknown {
+  if (body.length === 0) throw new SyntaxError('the body is empty');
+  if (needsByteScan(body, limits.json)) {
+    assertJsonShape(body, limits.json);
+    return secureJsonParse(body, { protoAction: 'error', constructorAction: 'error' });
+  }
+  const text = body.toString('utf8');
+  // As secure-json-parse and fastify's own parser: a byte order mark is not JSON, but harmless.
+  const parsed: unknown = JSON.parse(text.charCodeAt(0) === 0xfeff ? text.slice(1) : text);
+  assertTreeShape(parsed, limits.json);
+  return parsed;
 }
 
 /** handleAdmission never throws; should it ever, the API server still gets a fail-closed answer, not an HTTP 500. */

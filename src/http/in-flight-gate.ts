@@ -1,5 +1,5 @@
-import { Transform, type TransformCallback } from 'node:stream';
-import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { IncomingMessage } from 'node:http';
+import { type FastifyInstance, type FastifyReply, type FastifyRequest, errorCodes } from 'fastify';
 import { RequestRefusedError } from './errors.ts';
 import type { TransportLimits } from './limits.ts';
 
@@ -15,6 +15,15 @@ interface Counters {
   bytes: number;
 }
 
+/** Reads a request's body within the gate's budget; `done` gets the whole body or why it was refused. */
+export type BodyReader = (request: FastifyRequest, payload: IncomingMessage, done: (error: Error | null, body?: Buffer) => void) => void;
+
+export interface InFlightGate {
+  readonly inFlight: () => InFlight;
+  /** For the JSON content-type parser: the only reader of admission bodies. */
+  readonly readBody: BodyReader;
+}
+
 /**
  * Bounds what requests in flight may hold. Requests are counted from their headers; body
  * bytes are charged as they arrive, not as declared, so a client that declares megabytes and
@@ -22,8 +31,14 @@ interface Counters {
  * declares more than is left of it, is refused with 503 at once; a body that has not arrived
  * within bodyTimeoutMs of its headers gets 408. Each request's share is released when its
  * response closes, whether it finished or the peer went away.
+ *
+ * The body is read here, straight from the request, rather than through a metering stream
+ * piped in front of fastify's reader: a stream per request (two stream states, pipe
+ * listeners) cost ~15 µs and, living across young-generation collections, was promoted to
+ * the old generation by the thousand, which set off a ~20 ms major GC every 2–3 s at 2,000
+ * requests/s (`npm run bench`, `--trace-gc`).
  */
-export function registerInFlightGate(app: FastifyInstance, limits: GateLimits): () => InFlight {
+export function registerInFlightGate(app: FastifyInstance, limits: GateLimits): InFlightGate {
   const counters: Counters = { requests: 0, bytes: 0 };
   app.addHook('onRequest', (request: FastifyRequest, reply: FastifyReply, done: (error?: Error) => void) => {
     const declared = declaredBytes(request);
@@ -32,28 +47,74 @@ export function registerInFlightGate(app: FastifyInstance, limits: GateLimits): 
     // Answered by the app's error handler, as every transport rejection is: 503, logged, counted.
     if (reason !== undefined) return done(new RequestRefusedError('NH_OVERLOADED', reason));
     counters.requests++;
-    const charge = { bytes: 0, budget };
+    const charge: Charge = { bytes: 0, budget };
     reply.raw.once('close', () => {
       counters.requests--;
       counters.bytes -= charge.bytes;
     });
-    (request as FastifyRequest & { bodyCharge?: Charge }).bodyCharge = charge;
+    (request as ChargedRequest).bodyCharge = charge;
     done();
   });
-  app.addHook('preParsing', (request, reply, payload, done) => {
-    if (request.headers['content-length'] === undefined && request.headers['transfer-encoding'] === undefined) return done(null, payload);
-    const charge = (request as FastifyRequest & { bodyCharge?: Charge }).bodyCharge ?? { bytes: 0, budget: limits.maxInFlightBytes };
-    const meter = meteredBody({ counters, charge, limits });
-    reply.raw.once('close', () => meter.stopClock());
-    done(null, payload.pipe(meter.stream));
-  });
-  return () => ({ ...counters });
+  const readBody: BodyReader = (request, payload, done) => {
+    const charge = (request as ChargedRequest).bodyCharge ?? { bytes: 0, budget: limits.maxInFlightBytes };
+    readCharged({ payload, declared: Number(request.headers['content-length']), counters, charge, limits }, done);
+  };
+  return { inFlight: () => ({ ...counters }), readBody };
 }
+
+type ChargedRequest = FastifyRequest & { bodyCharge?: Charge };
 
 /** What one request's body bytes are held to: this request's bytes and everyone's must fit under it. */
 interface Charge {
   bytes: number;
   readonly budget: number;
+}
+
+interface BodyRead {
+  readonly payload: IncomingMessage;
+  /** Content-Length, NaN for a chunked body. */
+  readonly declared: number;
+  readonly counters: Counters;
+  readonly charge: Charge;
+  readonly limits: GateLimits;
+}
+
+/**
+ * The body as it arrives, each chunk charged to the budget before it is kept, on a clock.
+ * Refusals mirror fastify's own reader (413 past the body limit, 400 when the length is not
+ * the one declared); a refused body is left unread and its connection closed by the answer.
+ */
+function readCharged({ payload, declared, counters, charge, limits }: BodyRead, done: (error: Error | null, body?: Buffer) => void): void {
+  if (declared > limits.maxBodyBytes) return done(new errorCodes.FST_ERR_CTP_BODY_TOO_LARGE());
+  const chunks: Buffer[] = [];
+  let received = 0;
+  const finish = (error: Error | null, body?: Buffer): void => {
+    clearTimeout(clock);
+    payload.removeListener('data', onData);
+    payload.removeListener('end', onEnd);
+    payload.removeListener('error', finish);
+    payload.removeListener('close', onClose);
+    done(error, body);
+  };
+  const onData = (chunk: Buffer): void => {
+    received += chunk.length;
+    if (received > limits.maxBodyBytes) return finish(new errorCodes.FST_ERR_CTP_BODY_TOO_LARGE());
+    if (counters.bytes + chunk.length > charge.budget) return finish(new RequestRefusedError('NH_OVERLOADED', `${charge.budget} body bytes in flight`));
+    counters.bytes += chunk.length;
+    charge.bytes += chunk.length;
+    chunks.push(chunk);
+  };
+  const onEnd = (): void => {
+    if (!Number.isNaN(declared) && received !== declared) return finish(new errorCodes.FST_ERR_CTP_INVALID_CONTENT_LENGTH());
+    finish(null, chunks.length === 1 ? (chunks[0] as Buffer) : Buffer.concat(chunks, received));
+  };
+  // The peer went away mid-body: nobody is left to answer, but the reader must stop and the clock too.
+  const onClose = (): void => finish(new errorCodes.FST_ERR_CTP_INVALID_CONTENT_LENGTH());
+  const clock = setTimeout(() => finish(new RequestRefusedError('NH_BODY_TIMEOUT', `the body did not arrive within ${limits.bodyTimeoutMs / 1000}s`)), limits.bodyTimeoutMs);
+  payload.on('data', onData);
+  payload.on('end', onEnd);
+  payload.on('error', finish);
+  payload.on('close', onClose);
 }
 
 /** Small bodies may also use the reserve, so a flood of large ones never starves ordinary reviews. */
@@ -66,26 +127,6 @@ function refusal(counters: Counters, declared: number, budget: number, limits: G
   if (counters.requests >= limits.maxInFlightRequests) return `${limits.maxInFlightRequests} requests in flight`;
   if (counters.bytes + declared > budget) return `${budget} body bytes in flight`;
   return undefined;
-}
-
-/** The body as it arrives, charged to the budget chunk by chunk, on a clock. */
-function meteredBody({ counters, charge, limits }: { counters: Counters; charge: Charge; limits: GateLimits }): { stream: Transform; stopClock(): void } {
-  const stream = new Transform({
-    transform(chunk: Buffer, _encoding: BufferEncoding, callback: TransformCallback) {
-      if (counters.bytes + chunk.length > charge.budget) {
-        callback(new RequestRefusedError('NH_OVERLOADED', `${charge.budget} body bytes in flight`));
-        return;
-      }
-      counters.bytes += chunk.length;
-      charge.bytes += chunk.length;
-      callback(null, chunk);
-    },
-  });
-  const clock = setTimeout(() => stream.destroy(new RequestRefusedError('NH_BODY_TIMEOUT', `the body did not arrive within ${limits.bodyTimeoutMs / 1000}s`)), limits.bodyTimeoutMs);
-  stream.once('end', () => clearTimeout(clock));
-  // The body parser listens too; this one only keeps an unread body's refusal from being uncaught.
-  stream.on('error', () => {});
-  return { stream, stopClock: () => clearTimeout(clock) };
 }
 
 /** Bytes the request says it will send; a chunked body says nothing, so it is charged as it comes. */

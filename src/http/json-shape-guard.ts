@@ -73,29 +73,43 @@ function countStructure(byte: number, count: { depth: number; values: number }, 
 /**
  * Below this size no body can hold more than maxValues values (each costs at least 1.5 bytes:
  * `[],`), and its tree is small whatever its shape; such a body is parsed first (V8's JSON.parse
- * does not recurse) and its depth checked on the tree, which costs a few microseconds for an
+ * does not recurse) and its shape checked on the tree, which costs a few microseconds for an
  * ordinary review instead of a pass over every byte.
  */
 export function needsByteScan(body: Uint8Array, limits: JsonShapeLimits = defaultJsonShapeLimits): boolean {
   return body.length > limits.maxValues;
 }
 
+/** What secure-json-parse says of a prototype-poisoning key; clients see it in a 400 MalformedJSON. */
+export const forbiddenPrototypeMessage = 'Object contains forbidden prototype property';
+
 /**
- * The tree's nesting depth; throws past maxDepth. Recursive, but never deeper than maxDepth + 1
- * calls: it throws before descending further, so untrusted input cannot overflow the stack.
+ * The parsed tree's nesting depth, and keys that would poison a prototype when a later
+ * merge or spread copies them: `__proto__`, or `constructor` holding an object with its own
+ * `prototype` (secure-json-parse's rules, however the key was escaped in the JSON). Throws
+ * JsonShapeError past maxDepth, SyntaxError on a poisoning key. One walk does both: it costs
+ * less than secure-json-parse's two regular-expression scans of the text alone. Recursive,
+ * but never deeper than maxDepth + 1 calls: it throws before descending further, so untrusted
+ * input cannot overflow the stack.
  */
-export function assertTreeDepth(value: unknown, limits: JsonShapeLimits = defaultJsonShapeLimits): void {
-  if (typeof value === 'object' && value !== null) checkDepth(value, 1, limits);
+export function assertTreeShape(value: unknown, limits: JsonShapeLimits = defaultJsonShapeLimits): void {
+  if (typeof value === 'object' && value !== null) checkNode(value, 1, limits);
 }
 
-function checkDepth(node: object, depth: number, limits: JsonShapeLimits): void {
+function checkNode(node: object, depth: number, limits: JsonShapeLimits): void {
   if (depth > limits.maxDepth) throw new JsonShapeError('depth', limits);
   if (Array.isArray(node)) {
-    for (const child of node) if (typeof child === 'object' && child !== null) checkDepth(child, depth + 1, limits);
+    for (const child of node) if (typeof child === 'object' && child !== null) checkNode(child, depth + 1, limits);
     return;
   }
   for (const key in node) {
     const child = (node as Record<string, unknown>)[key];
-    if (typeof child === 'object' && child !== null) checkDepth(child, depth + 1, limits);
+    if (poisons(key, child)) throw new SyntaxError(forbiddenPrototypeMessage);
+    if (typeof child === 'object' && child !== null) checkNode(child, depth + 1, limits);
   }
+}
+
+function poisons(key: string, value: unknown): boolean {
+  if (key === '__proto__') return true;
+  return key === 'constructor' && typeof value === 'object' && value !== null && Object.hasOwn(value, 'prototype');
 }

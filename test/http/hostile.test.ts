@@ -103,6 +103,10 @@ t.test('prototype-poisoning keys are refused as malformed, anywhere in the revie
     '__proto__ with an object': review.replace('"labels":{', '"labels":{"__proto__":{"isAdmin":true},'),
     '__proto__ with a string': review.replace('"annotations":{', '"annotations":{"__proto__":"x",'),
     'constructor.prototype': review.replace('"spec":{', '"spec":{"constructor":{"prototype":{"polluted":true}},'),
+    '__proto__ spelled with JSON escapes': review.replace('"labels":{', '"labels":{"\\u005f_pr\\u006fto__":{"isAdmin":true},'),
+    'constructor.prototype inside an array': review.replace('"containers":[{', '"containers":[{"constructor":{"prototype":{}},'),
+    // Past 500 KB the body's shape is checked on its bytes and the keys by secure-json-parse: the same refusal.
+    '__proto__ in a 600 KB review': review.replace('"annotations":{', `"annotations":{"__proto__":{"x":1},"padding":"${'x'.repeat(600_000)}",`),
   };
   for (const [name, body] of Object.entries(poisoned)) {
     t.not(body, review, `${name}: the fixture was changed`);
