@@ -1,7 +1,7 @@
 import type { Socket } from 'node:net';
 import { createRequire } from 'node:module';
 import type { TLSSocket } from 'node:tls';
-import Fastify, { LogController, type FastifyError, type FastifyInstance, type FastifyReply, type FastifyRequest, type FastifyServerOptions } from 'fastify';
+import Fastify, { LogController, type FastifyBaseLogger, type FastifyError, type FastifyInstance, type FastifyReply, type FastifyRequest, type FastifyServerOptions } from 'fastify';
 import type { Logger } from 'pino';
 import { Ajv } from 'ajv';
 import { parse as secureJsonParse } from 'secure-json-parse';
@@ -159,6 +159,9 @@ function serverOptions(deps: AppDeps, limits: TransportLimits): FastifyServerOpt
     loggerInstance: deps.logger,
     // The audit record is the per-request log line; fastify's own would double it.
     logController: new LogController({ disableRequestLogging: true }),
+    // fastify would build a pino child per request (its bindings serialised, ~1 KB of garbage)
+    // to stamp a request id on lines that only rejections write; those carry method, URL and peer.
+    childLoggerFactory: (logger: FastifyBaseLogger) => logger,
     bodyLimit: limits.maxBodyBytes,
     requestTimeout: limits.requestTimeoutMs,
     connectionTimeout: limits.idleTimeoutMs,
