@@ -55,11 +55,53 @@ export function registerInFlightGate(app: FastifyInstance, limits: GateLimits): 
     (request as ChargedRequest).bodyCharge = charge;
     done();
   });
+  const clocks = bodyClocks(limits.bodyTimeoutMs);
+  app.addHook('onClose', (_instance, done) => {
+    clocks.stop();
+    done();
+  });
   const readBody: BodyReader = (request, payload, done) => {
     const charge = (request as ChargedRequest).bodyCharge ?? { bytes: 0, budget: limits.maxInFlightBytes };
-    readCharged({ payload, declared: Number(request.headers['content-length']), counters, charge, limits }, done);
+    readCharged({ payload, declared: Number(request.headers['content-length']), counters, charge, limits, clocks }, done);
   };
   return { inFlight: () => ({ ...counters }), readBody };
+}
+
+/** Bodies still arriving, each with what to do when its time is up. */
+interface BodyClocks {
+  start(expire: () => void): object;
+  cancel(clock: object): void;
+  stop(): void;
+}
+
+/**
+ * One sweep for every body in flight, rather than a timer each: a timer per request costs an
+ * allocation and, whenever the webhook is idle between requests, Node's timer-list and
+ * ref-count bookkeeping (two calls into C++). The sweep runs a few times per timeout, so a
+ * body gets between 1 and 1.25 × bodyTimeoutMs; it never keeps the process alive.
+ */
+function bodyClocks(timeoutMs: number): BodyClocks {
+  const deadlines = new Map<object, { readonly at: number; readonly expire: () => void }>();
+  const sweep = setInterval(
+    () => {
+      const now = performance.now();
+      for (const [clock, { at, expire }] of deadlines) {
+        if (now < at) continue;
+        deadlines.delete(clock);
+        expire();
+      }
+    },
+    Math.max(10, Math.min(250, timeoutMs / 4)),
+  ).unref();
+  return {
+    start(expire) {
+      const clock = {};
+      deadlines.set(clock, { at: performance.now() + timeoutMs, expire });
+      return clock;
+    },
+    cancel: (clock) => deadlines.delete(clock),
+    stop: () => clearInterval(sweep),
+  };
 }
 
 type ChargedRequest = FastifyRequest & { bodyCharge?: Charge };
@@ -77,6 +119,7 @@ interface BodyRead {
   readonly counters: Counters;
   readonly charge: Charge;
   readonly limits: GateLimits;
+  readonly clocks: BodyClocks;
 }
 
 /**
@@ -84,12 +127,12 @@ interface BodyRead {
  * Refusals mirror fastify's own reader (413 past the body limit, 400 when the length is not
  * the one declared); a refused body is left unread and its connection closed by the answer.
  */
-function readCharged({ payload, declared, counters, charge, limits }: BodyRead, done: (error: Error | null, body?: Buffer) => void): void {
+function readCharged({ payload, declared, counters, charge, limits, clocks }: BodyRead, done: (error: Error | null, body?: Buffer) => void): void {
   if (declared > limits.maxBodyBytes) return done(new errorCodes.FST_ERR_CTP_BODY_TOO_LARGE());
   const chunks: Buffer[] = [];
   let received = 0;
   const finish = (error: Error | null, body?: Buffer): void => {
-    clearTimeout(clock);
+    clocks.cancel(clock);
     payload.removeListener('data', onData);
     payload.removeListener('end', onEnd);
     payload.removeListener('error', finish);
@@ -110,7 +153,7 @@ function readCharged({ payload, declared, counters, charge, limits }: BodyRead, 
   };
   // The peer went away mid-body: nobody is left to answer, but the reader must stop and the clock too.
   const onClose = (): void => finish(new errorCodes.FST_ERR_CTP_INVALID_CONTENT_LENGTH());
-  const clock = setTimeout(() => finish(new RequestRefusedError('NH_BODY_TIMEOUT', `the body did not arrive within ${limits.bodyTimeoutMs / 1000}s`)), limits.bodyTimeoutMs);
+  const clock = clocks.start(() => finish(new RequestRefusedError('NH_BODY_TIMEOUT', `the body did not arrive within ${limits.bodyTimeoutMs / 1000}s`)));
   payload.on('data', onData);
   payload.on('end', onEnd);
   payload.on('error', finish);
