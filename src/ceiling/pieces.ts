@@ -46,7 +46,7 @@ const everyAddress = [parseCidr('0.0.0.0/0'), parseCidr('::/0')] as Cidr[];
 /** A rule without peers admits every pod and every address. */
 export function anywherePieces(cuts: readonly Cidr[]): Piece[] {
   const pods: PodPiece = { kind: 'pods', namespaceName: undefined, namespaces: undefined, pods: everything };
-  const bounds = cuts.map(rangeOf);
+  const bounds = cuts.map(ceilingRange);
   return [pods, ...everyAddress.flatMap((cidr) => splitRange(rangeOf(cidr), bounds, 'anywhere'))];
 }
 
@@ -149,7 +149,7 @@ function addressPieces(peer: IpBlockPeer, { cuts, charge }: PieceContext): Addre
   const text = `addresses in ${peer.cidr.text}${except}`;
   const runs = withoutHoles(rangeOf(peer.cidr), peer.except.map(rangeOf));
   charge(runs.length);
-  const bounds = cuts.map(rangeOf);
+  const bounds = cuts.map(ceilingRange);
   const pieces = runs.flatMap((range) => splitRange(range, bounds, text));
   charge(pieces.length - runs.length);
   return pieces;
@@ -186,7 +186,22 @@ function splitRange(range: AddressRange, cuts: readonly AddressRange[], text: st
   return sorted.map((first, i) => ({ kind: 'addresses', family: range.family, first, last: (sorted[i + 1] ?? range.last + 1n) - 1n, text }));
 }
 
+/**
+ * The ceiling's CIDRs cut every ipBlock and hold every address piece, for each tier: their
+ * ranges are worked out once (bigint arithmetic), not once per piece.
+ */
+const ceilingRanges = new WeakMap<Cidr, AddressRange>();
+
+function ceilingRange(cidr: Cidr): AddressRange {
+  let range = ceilingRanges.get(cidr);
+  if (range === undefined) {
+    range = rangeOf(cidr);
+    ceilingRanges.set(cidr, range);
+  }
+  return range;
+}
+
 export function pieceWithinCidr(piece: AddressPiece, cidr: Cidr): boolean {
-  const range = rangeOf(cidr);
+  const range = ceilingRange(cidr);
   return piece.family === range.family && piece.first >= range.first && piece.last <= range.last;
 }
