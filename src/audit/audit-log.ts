@@ -52,6 +52,14 @@ export function isBaselineRepair(record: { readonly event: string; readonly acti
   return record.event === 'repair' && record.action === 'apply-baseline';
 }
 
+/** The `action` of a report of an existing policy above its namespace's ceiling (CeilingReporter). */
+export const aboveCeilingAction = 'above-ceiling';
+
+/** An existing policy reported above its namespace's ceiling: found and told, nothing changed. */
+export function isAboveCeilingReport(record: { readonly event: string; readonly action?: string }): boolean {
+  return record.event === 'repair' && record.action === aboveCeilingAction;
+}
+
 export interface AuditSink {
   write(record: AuditRecord): void;
 }

@@ -1,4 +1,4 @@
-import type { AuditSink } from '../audit/audit-log.ts';
+import { aboveCeilingAction, type AuditSink } from '../audit/audit-log.ts';
 import { ceilingMessages } from '../ceiling/messages.ts';
 import type { Config } from '../config/types.ts';
 import { isManaged } from '../policy/baseline.ts';
@@ -20,7 +20,6 @@ export interface CeilingReporterDeps {
   readonly events: EventRecorder;
 }
 
-export const aboveCeilingAction = 'above-ceiling';
 export const aboveCeilingReason = 'NetworkPolicyAboveCeiling';
 
 /**
