@@ -1,3 +1,4 @@
+import { isAboveCeilingReport, isBaselineRepair } from '../audit/audit-log.ts';
 import { type AdmissionEvent, type AuditEvent, namespaceOf, parseAuditLine, type RepairEvent } from './audit-line.ts';
 import { type EventFilter, matchesFilter } from './filter.ts';
 import { LatestKeeper } from './latest-list.ts';
@@ -8,7 +9,7 @@ import { TopCounter } from './top-counter.ts';
 export interface SummaryLimits {
   /** Entries shown per breakdown. */
   readonly top: number;
-  /** Denials and repairs listed with their messages (the most recent). */
+  /** Denials, repairs and above-ceiling reports listed with their messages (the most recent). */
   readonly listed: number;
 }
 
@@ -21,8 +22,8 @@ type Totals = { -readonly [K in keyof AuditTotals]: AuditTotals[K] };
 
 /**
  * Folds audit log lines into an AuditSummary one line at a time. Everything it holds is
- * bounded (top-N counters, a fixed-size timeline, the latest N denials and repairs), so
- * memory stays flat whatever the size of the log.
+ * bounded (top-N counters, a fixed-size timeline, the latest N denials, repairs and
+ * above-ceiling reports), so memory stays flat whatever the size of the log.
  */
 export class AuditSummarizer {
   private readonly filter: EventFilter;
@@ -33,19 +34,21 @@ export class AuditSummarizer {
   private readonly skipped: Skipped = { blank: 0, operational: 0, notJson: 0, malformed: 0 };
   private first: number | undefined;
   private last: number | undefined;
-  private readonly totals: Totals = { admissions: 0, decisions: zeroDecisions(), couldNotDecide: 0, dryRun: 0, repairs: 0 };
+  private readonly totals: Totals = { admissions: 0, decisions: zeroDecisions(), couldNotDecide: 0, dryRun: 0, repairs: 0, aboveCeilingReports: 0 };
   private readonly byRule = new TopCounter(trackedKeys);
   private readonly byNamespace = new TopCounter(trackedKeys);
   private readonly byUser = new TopCounter(trackedKeys);
   private readonly timeline = new TimelineCounter(timelineBuckets);
   private readonly denials: LatestKeeper<DenialEntry>;
   private readonly repairs: LatestKeeper<RepairEntry>;
+  private readonly aboveCeilingReports: LatestKeeper<RepairEntry>;
 
   constructor(filter: EventFilter, limits: SummaryLimits) {
     this.filter = filter;
     this.limits = limits;
     this.denials = new LatestKeeper(limits.listed);
     this.repairs = new LatestKeeper(limits.listed);
+    this.aboveCeilingReports = new LatestKeeper(limits.listed);
   }
 
   /** Records read so far (for progress). */
@@ -77,6 +80,7 @@ export class AuditSummarizer {
       timeline: this.timeline.result(),
       denials: this.denials.result(),
       repairs: this.repairs.result(),
+      aboveCeilingReports: this.aboveCeilingReports.result(),
     };
   }
 
@@ -84,20 +88,30 @@ export class AuditSummarizer {
     this.matched += 1;
     this.first = Math.min(this.first ?? event.time, event.time);
     this.last = Math.max(this.last ?? event.time, event.time);
-    const what = event.event === 'repair' ? 'repair' : event.decision;
-    this.timeline.add(event.time, what);
-    this.byNamespace.add(namespaceOf(event) ?? '(cluster-scoped)', what);
-    if (event.event === 'repair') this.countRepair(event);
-    else this.countAdmission(event);
+    if (event.event === 'admission') this.countAdmission(event);
+    else if (isBaselineRepair(event)) this.countRepair(event);
+    else if (isAboveCeilingReport(event)) this.countAboveCeilingReport(event);
+    // Any other `repair` record (the start-up backfill's summary) is no repair: each namespace
+    // the backfill repaired has a record of its own.
   }
 
   private countRepair(event: RepairEvent): void {
     this.totals.repairs += 1;
+    this.timeline.add(event.time, 'repair');
+    this.byNamespace.add(event.namespace, 'repair');
     this.repairs.add(event.time, () => repairEntry(event));
+  }
+
+  /** Counted and listed on their own: nothing was changed, so not in the repair columns. */
+  private countAboveCeilingReport(event: RepairEvent): void {
+    this.totals.aboveCeilingReports += 1;
+    this.aboveCeilingReports.add(event.time, () => repairEntry(event));
   }
 
   private countAdmission(event: AdmissionEvent): void {
     this.totals.admissions += 1;
+    this.timeline.add(event.time, event.decision);
+    this.byNamespace.add(namespaceOf(event) ?? '(cluster-scoped)', event.decision);
     this.totals.decisions[event.decision] += 1;
     if (event.code >= 500) this.totals.couldNotDecide += 1;
     if (event.dryRun) this.totals.dryRun += 1;

@@ -28,11 +28,11 @@ export interface ReportFilters {
   readonly since?: string;
   /** RFC 3339; records at or after it are left out. */
   readonly until?: string;
-  /** Any of these (exact); empty = all. Repairs of every namespace (`*`) match none. */
+  /** Any of these (exact); empty = all. The start-up backfill's summary (namespace `*`) matches none. */
   readonly namespaces: readonly string[];
-  /** Admission records naming any of these rules; repairs name no rule, so a rule filter leaves them out. */
+  /** Admission records naming any of these rules; repairs and above-ceiling reports name none, so a rule filter leaves them out. */
   readonly rules: readonly string[];
-  /** Admission records by any of these users (exact); repairs are the webhook's own, so left out. */
+  /** Admission records by any of these users (exact); repairs and above-ceiling reports are the webhook's own, so left out. */
   readonly users: readonly string[];
 }
 
@@ -41,7 +41,11 @@ export interface InputCounts {
   readonly lines: number;
   /** Audit records found (before filters). */
   readonly records: number;
-  /** Audit records that passed the filters: what the rest of the report counts. */
+  /**
+   * Audit records that passed the filters: what the rest of the report counts, except `repair`
+   * records that are neither a repair nor an above-ceiling report (the start-up backfill's
+   * summary: each namespace it repaired has a record of its own).
+   */
   readonly matched: number;
   /** Lines that are not audit records, by why. */
   readonly skipped: SkippedCounts;
@@ -66,13 +70,19 @@ export interface AuditTotals {
   readonly couldNotDecide: number;
   /** Admission records of dry-run requests (counted in the decisions too). */
   readonly dryRun: number;
-  /** Repair records: baseline policies created, restored or removed. */
+  /** Baseline repairs (`action: apply-baseline`): policies created, restored or removed. */
   readonly repairs: number;
+  /**
+   * Reports of existing policies above their namespace's ceiling (`action: above-ceiling`):
+   * found, told, not changed, so not repairs. A policy is reported again when what exceeds the
+   * ceiling changes and by each process that takes over the reconciler.
+   */
+  readonly aboveCeilingReports: number;
 }
 
 export interface BreakdownEntry {
   readonly key: string;
-  /** Admission records plus repairs counted under this key. */
+  /** Admission records plus baseline repairs counted under this key (not above-ceiling reports). */
   readonly total: number;
   readonly decisions: DecisionCounts;
   readonly repairs: number;
@@ -121,6 +131,7 @@ export interface DenialEntry {
   readonly message: string;
 }
 
+/** A repair, or a report of a policy above the ceiling (`action` tells which), as it was recorded. */
 export interface RepairEntry {
   readonly time: string;
   readonly source?: string;
@@ -153,6 +164,7 @@ export interface AuditSummary {
   readonly timeline: Timeline;
   readonly denials: LatestList<DenialEntry>;
   readonly repairs: LatestList<RepairEntry>;
+  readonly aboveCeilingReports: LatestList<RepairEntry>;
 }
 
 /** What every governed namespace holds against its profile, read from the cluster with GET only. */

@@ -86,6 +86,7 @@ function auditSections(audit: AuditSummary): string {
     section('users', 'Top users and service accounts', breakdownSection('chart-users', 'Top users and service accounts by records', audit.byUser)),
     section('denials', 'Denials', latestTable(audit.denials, ['Time', 'Object', 'User', 'Rules', 'Mode', 'Message'], denialCells)),
     section('repairs', 'Repairs', latestTable(audit.repairs, ['Time', 'Namespace', 'Action', 'Policies', 'Message'], repairCells)),
+    section('above-ceiling-reports', 'Policies reported above the ceiling (not changed)', latestTable(audit.aboveCeilingReports, ['Time', 'Namespace', 'Policy', 'Trigger', 'Message'], aboveCeilingCells)),
   ].join('\n');
 }
 
@@ -101,6 +102,7 @@ function totals(audit: AuditSummary): string {
     ['could-not-decide', 'Could not decide', t.couldNotDecide],
     ['dry-run', 'Dry run', t.dryRun],
     ['repairs', 'Repairs', t.repairs],
+    ['above-ceiling-reports', 'Reported above the ceiling', t.aboveCeilingReports],
   ];
   const items = cards.map(([key, label, value]) => `<div class="card" data-total="${key}" data-value="${value}"><dt>${label}</dt><dd>${value}</dd></div>`);
   return `<dl class="cards">${items.join('')}</dl>`;
@@ -134,4 +136,8 @@ function denialCells(denial: DenialEntry): string[] {
 
 function repairCells(repair: RepairEntry): string[] {
   return [cell(repair.time, 'time'), cell(repair.namespace), cell(repair.action), cell(repair.policies.join(', ')), cell(repair.message, 'message')];
+}
+
+function aboveCeilingCells(report: RepairEntry): string[] {
+  return [cell(report.time, 'time'), cell(report.namespace), cell(report.policies.join(', ')), cell(report.trigger), cell(report.message, 'message')];
 }

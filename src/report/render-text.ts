@@ -23,6 +23,7 @@ function auditSections(audit: AuditSummary): string[] {
     timeline(audit),
     latest('Denials', audit.denials, denialLines),
     latest('Repairs', audit.repairs, repairLines),
+    latest('Policies reported above the ceiling (not changed)', audit.aboveCeilingReports, aboveCeilingLines),
   ];
 }
 
@@ -34,7 +35,7 @@ function overview(audit: AuditSummary): string {
     `Skipped: ${skipped.operational} operational, ${skipped.notJson} not JSON, ${skipped.malformed} malformed, ${skipped.blank} blank`,
     `Filters: ${describeFilters(audit.filters)}`,
     `Period: ${audit.first === null ? 'no records' : `${audit.first} to ${audit.last}`}`,
-    `Totals: ${totals.admissions} admission decisions (${totals.couldNotDecide} could not decide, ${totals.dryRun} dry run), ${totals.repairs} repairs`,
+    `Totals: ${totals.admissions} admission decisions (${totals.couldNotDecide} could not decide, ${totals.dryRun} dry run), ${totals.repairs} repairs, ${totals.aboveCeilingReports} reported above the ceiling`,
   ].join('\n');
 }
 
@@ -87,4 +88,10 @@ function denialLines(denial: DenialEntry): string[] {
 function repairLines(repair: RepairEntry): string[] {
   const facts = [repair.time, repair.action, `namespace ${repair.namespace}`, ...(repair.source === undefined ? [] : [repair.source])];
   return [`  ${facts.join('  ')}`, `    ${repair.message}`];
+}
+
+function aboveCeilingLines(report: RepairEntry): string[] {
+  const policies = report.policies.map((name) => `${report.namespace}/${name}`);
+  const facts = [report.time, `NetworkPolicy ${policies.join(', ')}`, report.trigger, ...(report.source === undefined ? [] : [report.source])];
+  return [`  ${facts.join('  ')}`, `    ${report.message}`];
 }

@@ -33,7 +33,7 @@ Audit log: 8 lines, 7 audit records, 7 matched the filters
 Skipped: 1 operational, 0 not JSON, 0 malformed, 0 blank
 Filters: none
 Period: 2026-11-30T08:05:00.000Z to 2026-11-30T08:17:28.000Z
-Totals: 7 admission decisions (0 could not decide, 0 dry run), 0 repairs
+Totals: 7 admission decisions (0 could not decide, 0 dry run), 0 repairs, 0 reported above the ceiling
 
 By decision
 DECISION  RECORDS  SHARE
@@ -79,22 +79,30 @@ START                     ALLOWED  PATCHED  WARNED  DENIED  EXEMPT  REPAIRS
 Denials: 0
 
 Repairs: 0
+
+Policies reported above the ceiling (not changed): 0
 `,
   );
 });
 
-t.test('text: denials and repairs with their messages, newest first, and what was left out', async (t) => {
+t.test('text: denials, repairs and above-ceiling reports with their messages, newest first, and what was left out', async (t) => {
   const result = run([prefixed, '--list', '1']);
   t.equal(result.status, 0);
+  // Repairs: the apply-baseline records, lines 39, 42 and 68; line 38 is the above-ceiling
+  // report, line 40 the start-up backfill's summary (neither is a repair).
   t.match(
     result.stdout,
     `Denials: 6 (newest first; 5 older not shown)
   2026-11-30T10:03:51.000Z  CREATE  Pod payments/ledger-5c8d9b7f4-r7t2m  by system:serviceaccount:kube-system:replicaset-controller  no rule  enforce 500  pod/netpol-hygiene-5d9c7b8f6-x2k4q
     netpol-hygiene: cluster state is unavailable (the API server has not answered for 31 s); the decision needs it, so the request is refused until the API server can be read again
 
-Repairs: 4 (newest first; 3 older not shown)
+Repairs: 3 (newest first; 2 older not shown)
   2026-11-30T09:15:00.060Z  apply-baseline  namespace products-prod  pod/netpol-hygiene-5d9c7b8f6-abcde
     applied baseline policies allow-dns to namespace "products-prod" (managed policy "allow-dns" was deleted)
+
+Policies reported above the ceiling (not changed): 1 (newest first)
+  2026-11-30T08:00:04.000Z  NetworkPolicy legacy-batch/open-db  start-up backfill  pod/netpol-hygiene-5d9c7b8f6-abcde
+    existing policy reported, not changed: NP-CEILING: NetworkPolicy "open-db" in namespace "legacy-batch" would allow ingress to tier=db pods from any pod in any namespace on port 5432; profile "seed" allows ingress to tier=db only from tier=business in legacy-batch; narrow spec.ingress[0].from, or ask a member of system:masters
 `,
   );
 });
@@ -106,8 +114,9 @@ t.test('json: the documented shape', async (t) => {
   t.equal(report.kind, 'NetpolHygieneReport');
   t.equal(report.version, 1);
   t.ok(Math.abs(Date.parse(report.generatedAt) - Date.now()) < 60_000, 'generatedAt is now');
-  t.strictSame(Object.keys(report.audit!), ['filters', 'input', 'first', 'last', 'totals', 'byRule', 'byNamespace', 'byUser', 'timeline', 'denials', 'repairs']);
-  t.strictSame(report.audit!.totals, { admissions: 66, decisions: { allowed: 28, patched: 22, warned: 2, denied: 6, exempt: 8 }, couldNotDecide: 1, dryRun: 2, repairs: 4 });
+  t.strictSame(Object.keys(report.audit!), ['filters', 'input', 'first', 'last', 'totals', 'byRule', 'byNamespace', 'byUser', 'timeline', 'denials', 'repairs', 'aboveCeilingReports']);
+  // repairs: lines 39, 42, 68 (apply-baseline); aboveCeilingReports: line 38; line 40, the backfill's summary, is neither.
+  t.strictSame(report.audit!.totals, { admissions: 66, decisions: { allowed: 28, patched: 22, warned: 2, denied: 6, exempt: 8 }, couldNotDecide: 1, dryRun: 2, repairs: 3, aboveCeilingReports: 1 });
   t.strictSame(report.audit!.denials.shown[0], {
     time: '2026-11-30T10:03:51.000Z',
     source: 'pod/netpol-hygiene-5d9c7b8f6-x2k4q',
@@ -139,7 +148,7 @@ t.test('inputs: stdin, "-", several files, and kubectl output from several repli
   t.equal(json(['-'], text).input.records, 38, '"-" is stdin');
   const both = json([stdoutLog, '-', timestamps], text);
   t.strictSame(both.input, { lines: 48 + 48 + 8, records: 38 + 38 + 7, matched: 83, skipped: { blank: 2, operational: 9, notJson: 8, malformed: 2 } }, 'files and stdin in one report');
-  t.equal(json([prefixed]).input.records, 70, 'both replicas of the --prefix output');
+  t.equal(json([prefixed]).input.records, 71, 'both replicas of the --prefix output');
 });
 
 t.test('each filter, and the filters stated in the report', async (t) => {

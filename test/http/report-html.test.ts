@@ -81,10 +81,21 @@ t.test('renders the audit report: charts carry the numbers of the JSON report, n
   t.teardown(() => page.close());
 
   t.equal(await page.title(), 'netpol-hygiene audit report');
-  t.strictSame(await page.locator('h2').allTextContents(), ['Totals', 'Decisions over time', 'Top rules', 'Top namespaces', 'Top users and service accounts', 'Denials', 'Repairs']);
-  t.equal(await page.locator('#input').textContent(), 'Read 77 lines: 70 audit records, 70 matched; 7 other lines skipped (7 operational, 0 not JSON, 0 malformed, 0 blank)');
+  t.strictSame(await page.locator('h2').allTextContents(), [
+    'Totals',
+    'Decisions over time',
+    'Top rules',
+    'Top namespaces',
+    'Top users and service accounts',
+    'Denials',
+    'Repairs',
+    'Policies reported above the ceiling (not changed)',
+  ]);
+  t.equal(await page.locator('#input').textContent(), 'Read 78 lines: 71 audit records, 71 matched; 7 other lines skipped (7 operational, 0 not JSON, 0 malformed, 0 blank)');
 
   const cards = await page.locator('[data-total]').evaluateAll((els) => els.map((e) => [e.getAttribute('data-total'), e.getAttribute('data-value'), e.querySelector('dd')?.textContent]));
+  // repairs: the fixture's apply-baseline records (lines 39, 42, 68); above the ceiling: line 38;
+  // line 40, the start-up backfill's summary, is neither.
   t.strictSame(cards, [
     ['admissions', '66', '66'],
     ['allowed', '28', '28'],
@@ -94,7 +105,8 @@ t.test('renders the audit report: charts carry the numbers of the JSON report, n
     ['exempt', '8', '8'],
     ['could-not-decide', '1', '1'],
     ['dry-run', '2', '2'],
-    ['repairs', '4', '4'],
+    ['repairs', '3', '3'],
+    ['above-ceiling-reports', '1', '1'],
   ]);
 
   for (const [chartId, name, breakdown] of [
@@ -139,7 +151,14 @@ t.test('renders the audit report: charts carry the numbers of the JSON report, n
   const denials = await page.locator('#denials tbody tr').evaluateAll((rows) => rows.map((r) => r.querySelector('td.message')?.textContent));
   t.equal(denials.length, 6);
   t.equal(denials[2], 'NP-GUARD: NetworkPolicy "allow-dns" in namespace "products-prod" is part of the netpol-hygiene baseline (profile "seed"); user "bob@example.com" may not delete it; change the profile in the netpol-hygiene config, or ask a member of system:masters');
-  t.equal(await page.locator('#repairs tbody tr').count(), 4);
+  t.strictSame(
+    await page.locator('#repairs tbody tr td:nth-child(2)').allTextContents(),
+    ['products-prod', 'payments', 'legacy-batch'],
+  );
+  t.strictSame(
+    await page.locator('#above-ceiling-reports tbody tr').evaluateAll((rows) => rows.map((r) => [...r.querySelectorAll('td')].slice(1, 4).map((td) => td.textContent))),
+    [['legacy-batch', 'open-db', 'start-up backfill']],
+  );
   t.strictSame(problems, [], 'no console error, page error, dialog or request');
 });
 
@@ -267,7 +286,7 @@ t.test('audit log and cluster posture in one page', async (t) => {
   const { page, problems } = await open(renderHtml({ kind: 'NetpolHygieneReport', version: 1, generatedAt: '2026-11-30T12:00:00.000Z', audit, posture }));
   t.teardown(() => page.close());
   t.equal(await page.title(), 'netpol-hygiene audit report');
-  t.strictSame((await page.locator('h2').allTextContents()).slice(-4), ['Repairs', 'Cluster posture', 'Posture per namespace', 'Posture findings']);
+  t.strictSame((await page.locator('h2').allTextContents()).slice(-4), ['Policies reported above the ceiling (not changed)', 'Cluster posture', 'Posture per namespace', 'Posture findings']);
   t.equal(await page.locator('[data-total="admissions"] dd').textContent(), '66');
   t.equal(await page.locator('[data-posture="complete"] dd').textContent(), '3');
   t.strictSame(problems, []);

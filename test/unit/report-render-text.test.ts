@@ -16,13 +16,14 @@ function report(audit: Partial<AuditSummary>): Report {
       input: { lines: 0, records: 0, matched: 0, skipped: { blank: 0, operational: 0, notJson: 0, malformed: 0 } },
       first: null,
       last: null,
-      totals: { admissions: 0, decisions: zero, couldNotDecide: 0, dryRun: 0, repairs: 0 },
+      totals: { admissions: 0, decisions: zero, couldNotDecide: 0, dryRun: 0, repairs: 0, aboveCeilingReports: 0 },
       byRule: empty,
       byNamespace: empty,
       byUser: empty,
       timeline: { bucketSeconds: 60, buckets: [] },
       denials: { total: 0, shown: [], notShown: 0 },
       repairs: { total: 0, shown: [], notShown: 0 },
+      aboveCeilingReports: { total: 0, shown: [], notShown: 0 },
       ...audit,
     },
   };
@@ -59,7 +60,7 @@ Audit log: 0 lines, 0 audit records, 0 matched the filters
 Skipped: 0 operational, 0 not JSON, 0 malformed, 0 blank
 Filters: none
 Period: no records
-Totals: 0 admission decisions (0 could not decide, 0 dry run), 0 repairs
+Totals: 0 admission decisions (0 could not decide, 0 dry run), 0 repairs, 0 reported above the ceiling
 
 By decision
 DECISION  RECORDS  SHARE
@@ -84,6 +85,8 @@ Timeline (1-minute buckets, UTC)
 Denials: 0
 
 Repairs: 0
+
+Policies reported above the ceiling (not changed): 0
 `,
   );
 });
