@@ -27,10 +27,12 @@ export interface Widening {
 }
 
 /**
- * How much work one policy may cost across its rules and tiers. Judging costs a few
- * microseconds a unit and the API server admits 3 MB bodies: without a bound, one policy of
- * tens of thousands of rules, ports or peers would hold the event loop for seconds or run the
- * process out of memory. Real policies have tens.
+ * How much work one policy may cost across its rules: what it is split into, once, however
+ * many tiers of governed pods each piece is then judged for (the config's tiers and one for
+ * pods without a valid tier, a handful). Judging costs a few microseconds a unit and the API
+ * server admits 3 MB bodies: without a bound, one policy of tens of thousands of rules, ports
+ * or peers would hold the event loop for seconds or run the process out of memory. Real
+ * policies have tens of peers; generated ones (an allow-list of services) a few thousand.
  */
 export const maxPieces = 10_000;
 
@@ -106,13 +108,17 @@ interface Judging {
 
 function firstWidening(rule: Rule, direction: Direction, { tiers, namespace, budget }: Judging, ceiling: Ceiling): Widening | undefined {
   const wanted = portRulesSet(rule.ports);
-  for (const tier of tiers) {
-    const grants = grantsFor(ceiling, direction, tier);
+  const piecesFor = splitOnce(rule, { namespace, budget }, ceiling.tierKey);
+  const grantsOf = new Map(tiers.map((tier) => [tier, grantsFor(ceiling, direction, tier)]));
+  const applying = new Set([...grantsOf.values()].flat());
+  const judged = ceiling.grants[direction].filter((grant) => applying.has(grant));
+  const holdingOf = holdingGrants(judged);
+  for (const [tier, grants] of grantsOf) {
     const cuts = grants.flatMap((grant) => (grant.peer.kind === 'addresses' ? [grant.peer.cidr] : []));
-    const allowedFor = allowedPortsOf(grants);
+    const allowedFor = allowedPortsOf(judged, grants);
     const covers = new Map<PortSet, boolean>();
-    for (const piece of rulePieces(rule, { namespace, budget }, ceiling.tierKey, cuts)) {
-      const allowed = allowedFor(piece);
+    for (const piece of piecesFor(cuts)) {
+      const allowed = allowedFor(holdingOf(piece));
       if (!covers.has(allowed)) covers.set(allowed, portsWithin(wanted, allowed));
       if (covers.get(allowed) === true) continue;
       const beyond = rule.ports.filter((port) => !portsWithin(portRuleSet(port), allowed));
@@ -120,6 +126,25 @@ function firstWidening(rule: Rule, direction: Direction, { tiers, namespace, bud
     }
   }
   return undefined;
+}
+
+/**
+ * The rule's pieces for a set of the ceiling's CIDR cuts, the only thing splitting takes from a
+ * tier: split and charged once per distinct set, and reused for every tier with the same cuts.
+ * The budget thus pays for the policy's own peers, not once more for each tier its podSelector
+ * may match (a podSelector {} policy of 2,500 peers would otherwise be charged four times).
+ */
+function splitOnce(rule: Rule, judging: Omit<Judging, 'tiers'>, tierKey: string): (cuts: readonly Cidr[]) => Piece[] {
+  const split = new Map<string, Piece[]>();
+  return (cuts) => {
+    const key = cuts.map((cut) => `${cut.network}/${cut.prefix}`).join(' ');
+    let pieces = split.get(key);
+    if (pieces === undefined) {
+      pieces = rulePieces(rule, judging, tierKey, cuts);
+      split.set(key, pieces);
+    }
+    return pieces;
+  };
 }
 
 /** Charged before the work: a peer and its except entries, then the pieces they make. */
@@ -141,15 +166,16 @@ function rulePieces(rule: Rule, { namespace, budget }: Omit<Judging, 'tiers'>, t
 }
 
 /**
- * The ports the ceiling allows with every pod or address of a piece: the union over the grants
- * that hold all of it. The pieces of one peer share its pod selector (one per tier), so whether
- * a grant's selector holds it is decided once per selector, and the union once per set of
- * holding grants: a peer naming thousands of namespaces costs a lookup per piece, not a
- * selector comparison.
+ * Which of `grants` hold all of a piece, as one character per grant ('1' holds): worked out
+ * once per piece, then read by every tier it is judged for. (A piece was cut at the CIDRs of
+ * exactly those tiers, so each address grant they have holds it entirely or not at all.) The
+ * pieces of one peer share its pod selector (one per tier it names), so whether a grant's
+ * selector holds it is decided once per selector: a peer naming thousands of namespaces costs
+ * a lookup per piece, not a selector comparison.
  */
-function allowedPortsOf(grants: readonly Grant[]): (piece: Piece) => PortSet {
+function holdingGrants(grants: readonly Grant[]): (piece: Piece) => string {
   const implied = new Map<Selector, boolean[]>();
-  const unions = new Map<string, PortSet>();
+  const holding = new Map<Piece, string>();
   const podsImply = (pods: Selector): boolean[] => {
     let known = implied.get(pods);
     if (known === undefined) {
@@ -159,12 +185,28 @@ function allowedPortsOf(grants: readonly Grant[]): (piece: Piece) => PortSet {
     return known;
   };
   return (piece) => {
-    const holding = grants.map((grant, index) => holds(grant, piece, (pods) => podsImply(pods)[index] === true));
-    const key = holding.map((held) => (held ? '1' : '0')).join('');
-    let ports = unions.get(key);
+    let held = holding.get(piece);
+    if (held === undefined) {
+      held = grants.map((grant, index) => (holds(grant, piece, (pods) => podsImply(pods)[index] === true) ? '1' : '0')).join('');
+      holding.set(piece, held);
+    }
+    return held;
+  };
+}
+
+/**
+ * The ports the ceiling allows one tier's pods with every pod or address of a piece: the union
+ * over the grants that hold all of it (`holding`, over `judged`) and apply to that tier
+ * (`grants`), worked out once per set of holding grants.
+ */
+function allowedPortsOf(judged: readonly Grant[], grants: readonly Grant[]): (holding: string) => PortSet {
+  const applies = judged.map((grant) => grants.includes(grant));
+  const unions = new Map<string, PortSet>();
+  return (holding) => {
+    let ports = unions.get(holding);
     if (ports === undefined) {
-      ports = grants.filter((_, index) => holding[index]).reduce((union, grant) => unionPorts(union, grant.ports), noPorts);
-      unions.set(key, ports);
+      ports = judged.filter((_, index) => applies[index] && holding[index] === '1').reduce((union, grant) => unionPorts(union, grant.ports), noPorts);
+      unions.set(holding, ports);
     }
     return ports;
   };

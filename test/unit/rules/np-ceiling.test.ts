@@ -413,7 +413,7 @@ t.test('a policy too large to judge is refused before it is parsed', async (t) =
     refusal('huge', 'cannot be judged against profile "seed-prod": it has more than 10000 peers, namespaces, tiers and address ranges to judge across its rules; split it into smaller policies'),
   ]);
   const fewer = validate([npCeiling], request({ podSelector: {}, policyTypes: ['Egress'], egress: [{ to: peers.slice(0, 2000) }] }, 'big'), context(clusterWith('seed-prod')));
-  t.strictSame(fewer.violations.map((v) => v.message), [refusal('big', 'cannot be judged against profile "seed-prod": it has more than 10000 peers, namespaces, tiers and address ranges to judge across its rules; split it into smaller policies')], 'judged per tier: 2,000 peers × 4 kinds of pod');
+  t.strictSame(fewer.violations, [], 'split once for every tier: 2,000 peers for 4 kinds of pod cost the budget what they cost for one');
   const names = Array.from({ length: 4000 }, (_, i) => `ns-${i}`);
   const tiers = Array.from({ length: 4000 }, (_, i) => `t-${i}`);
   const crossed = { namespaceSelector: { matchExpressions: [{ key: nameLabel, operator: 'In', values: names }] }, podSelector: { matchExpressions: [{ key: 'tier', operator: 'In', values: tiers }] } };
