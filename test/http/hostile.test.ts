@@ -188,6 +188,35 @@ t.test('a body that does not arrive within bodyTimeoutMs of its headers gets a 4
   t.same(h.server.inFlight(), { requests: 0, bytes: 0 }, 'its share is released');
 });
 
+t.test('overlapping slow bodies each get their own timeout; one that completes in between is answered', async (t) => {
+  const h = await listening(t, { bodyTimeoutMs: 400 });
+  const body = JSON.stringify(podReview());
+  const head = `POST /validate HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nConnection: close\r\nContent-Length: ${Buffer.byteLength(body)}\r\n\r\n`;
+  const started = Date.now();
+  const first = raw(h.port, head, body.slice(0, 10));
+  await new Promise((resolve) => setTimeout(resolve, 50));
+  // Started second, finished first: its clock is unlinked from between the other two.
+  const middle = new Promise<string>((resolve, reject) => {
+    const socket: Socket = connect(h.port, '127.0.0.1');
+    let received = '';
+    socket.on('data', (data) => (received += data.toString()));
+    socket.on('close', () => resolve(received));
+    socket.on('error', reject);
+    socket.write(head + body.slice(0, 10));
+    setTimeout(() => socket.write(body.slice(10)), 100);
+  });
+  await new Promise((resolve) => setTimeout(resolve, 50));
+  const last = raw(h.port, head, body.slice(0, 10));
+  const [firstAnswer, middleAnswer, lastAnswer] = await Promise.all([first, middle, last]);
+  t.match(middleAnswer, /^HTTP\/1.1 200 /, 'the body that arrived in time is decided');
+  for (const [name, answer] of [['first', firstAnswer], ['last', lastAnswer]] as const) {
+    t.match(answer, /^HTTP\/1.1 408 /, `${name}: 408`);
+    t.same(jsonBody(answer), { error: 'BodyTimeout', message: 'the body did not arrive within 0.4s; the connection is closed' }, `${name}: why`);
+  }
+  t.ok(Date.now() - started < 2_000, 'each within about its own timeout');
+  t.same(h.server.inFlight(), { requests: 0, bytes: 0 }, 'every share is released');
+});
+
 t.test('a request whose headers or body never finish is cut off with a 408', async (t) => {
   const h = await listening(t, { headersTimeoutMs: 300, requestTimeoutMs: 600 });
   const started = Date.now();
