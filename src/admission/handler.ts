@@ -30,7 +30,8 @@ export async function handleAdmission(webhook: WebhookPath, request: AdmissionRe
   const started = performance.now();
   let outcome: Outcome;
   try {
-    outcome = await decide(webhook, request, deps);
+    const decided = decide(webhook, request, deps);
+    outcome = decided instanceof Promise ? await decided : decided;
   } catch (error) {
     const message =
       error instanceof ClusterStateUnavailableError
@@ -67,7 +68,8 @@ function failed(response: AdmissionResponse, deps: AdmissionDeps): Outcome {
   return { response, decision: 'denied', mode: deps.context.config.mode, rules: [], message: response.status?.message };
 }
 
-async function decide(webhook: WebhookPath, request: AdmissionRequest, deps: AdmissionDeps): Promise<Outcome> {
+/** Synchronous unless a rule asked for something to be carried out (self-heal): most requests never wait on a promise. */
+function decide(webhook: WebhookPath, request: AdmissionRequest, deps: AdmissionDeps): Outcome | Promise<Outcome> {
   const { context } = deps;
   const missing = incompleteness(request);
   if (missing !== undefined) {
@@ -80,6 +82,7 @@ async function decide(webhook: WebhookPath, request: AdmissionRequest, deps: Adm
   const rules = rulesFor(webhook, request);
   if (rules.length === 0) return { response: allowed(request.uid), decision: 'allowed', mode: context.config.mode, rules: [] };
   const mode = resolveMode(request, context);
-  const evaluation = await carryOutIntents(request, rules, evaluate(rules, request, context), deps);
-  return outlet(request, evaluation, mode);
+  const first = evaluate(rules, request, context);
+  if (first.intents === undefined) return outlet(request, first, mode);
+  return carryOutIntents(request, rules, first, deps).then((evaluation) => outlet(request, evaluation, mode));
 }
