@@ -4,9 +4,11 @@
  * warn mode prints the reason, an admin may widen (and it is audited), and a tier is carried
  * only by the pods entitled to it, bare or made by a Deployment.
  */
+import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import t from 'tap';
 import { type ControlPlane, type KubectlOptions, startControlPlane, waitFor } from '../../harness/control-plane.ts';
 import { kubectlOk as kubectlAt } from '../../harness/kubectl.ts';
@@ -286,4 +288,13 @@ t.test('a policy above the ceiling from before the webhook is reported at backfi
   });
   t.equal(events, message);
   t.equal(await kubectlOk(['get', 'networkpolicy', 'allow-all', '-n', 'legacy', '-o', 'name']), 'networkpolicy.networking.k8s.io/allow-all\n', 'still there');
+
+  // A reviewer reading this webhook's own log sees the report as a report, not as a repair.
+  const report = spawnSync(process.execPath, [fileURLToPath(new URL('../../src/cli/main.ts', import.meta.url)), 'report', '--namespace', 'legacy', '-o', 'json', webhook.logPath], { encoding: 'utf8' });
+  t.equal(report.status, 0, report.stderr);
+  const { audit: summary } = JSON.parse(report.stdout) as { audit: { totals: { repairs: number; aboveCeilingReports: number }; repairs: { total: number; shown: { action: string }[] }; aboveCeilingReports: { shown: { namespace: string; policies: string[]; message: string }[] } } };
+  t.equal(summary.totals.aboveCeilingReports, 1, 'report: one above-ceiling report for legacy');
+  t.match(summary.aboveCeilingReports.shown, [{ namespace: 'legacy', policies: ['allow-all'], message: `existing policy reported, not changed: ${message}` }]);
+  t.equal(summary.totals.repairs, summary.repairs.total, 'report: repairs listed as counted');
+  t.same(new Set(summary.repairs.shown.map((repair) => repair.action)), new Set(summary.repairs.total === 0 ? [] : ['apply-baseline']), 'report: only baseline repairs are repairs');
 });
