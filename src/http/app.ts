@@ -4,13 +4,12 @@ import type { TLSSocket } from 'node:tls';
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyError, type FastifyInstance, type FastifyReply, type FastifyRequest, type FastifyServerOptions } from 'fastify';
 import type { Logger } from 'pino';
 import { Ajv } from 'ajv';
-import { parse as secureJsonParse } from 'secure-json-parse';
 import { type AdmissionDeps, type WebhookPath, handleAdmission } from '../admission/handler.ts';
 import { errored } from '../admission/responses.ts';
 import { type AdmissionReview, admissionApiVersion, admissionReviewSchema } from '../kube/admission-review.ts';
 import { type TransportRejection, clientCertificateRequired, clientErrorRejection, missingHost, notFound, rawHttpResponse, transportError } from './errors.ts';
 import { type InFlight, registerInFlightGate } from './in-flight-gate.ts';
-import { assertJsonShape, assertTreeShape, needsByteScan } from './json-shape-guard.ts';
+import { parseJsonBody } from './json-shape-guard.ts';
 import { type TransportLimits, defaultTransportLimits } from './limits.ts';
 
 /**
@@ -74,14 +73,14 @@ export function buildApp(deps: AppDeps): FastifyInstance & { inFlight(): InFligh
     done();
   });
   const gate = registerInFlightGate(app, limits);
-  // AdmissionReviews are JSON only, read by the in-flight gate; a large body's shape is checked on its bytes before a tree is built.
+  // AdmissionReviews are JSON only, read by the in-flight gate and parsed within the shape limits.
   app.addContentTypeParser('application/json', (request, payload, done) => {
-    gate.readBody(request, payload, (error, body) => {
-      if (error !== null || body === undefined) return done(error ?? new SyntaxError('the body is empty'), undefined);
+    gate.readBody(request, payload, (body) => {
+      if (body instanceof Error) return done(body, undefined);
       try {
-        done(null, parseReview(body, limits));
-      } catch (parseError) {
-        done(parseError as Error, undefined);
+        done(null, parseJsonBody(body, limits.json));
+      } catch (error) {
+        done(error as Error, undefined);
       }
     });
   });
@@ -106,25 +105,6 @@ export function buildApp(deps: AppDeps): FastifyInstance & { inFlight(): InFligh
     });
   }
   return Object.assign(app, { inFlight: gate.inFlight });
-}
-
-/**
- * The body as JSON, refused when empty, shaped to cost far more than any AdmissionReview, or
- * carrying prototype-poisoning keys (json-shape-guard.ts). A large body's shape is checked on
- * its bytes before a tree is built, and secure-json-parse looks for poisoning keys; an ordinary
- * one is parsed at once and one walk of its tree checks both.
- */
-function parseReview(body: Buffer, limits: TransportLimits): unknown {
-  if (body.length === 0) throw new SyntaxError('the body is empty');
-  if (needsByteScan(body, limits.json)) {
-    assertJsonShape(body, limits.json);
-    return secureJsonParse(body, { protoAction: 'error', constructorAction: 'error' });
-  }
-  const text = body.toString('utf8');
-  // As secure-json-parse and fastify's own parser: a byte order mark is not JSON, but harmless.
-  const parsed: unknown = JSON.parse(text.charCodeAt(0) === 0xfeff ? text.slice(1) : text);
-  assertTreeShape(parsed, limits.json);
-  return parsed;
 }
 
 /** handleAdmission never throws; should it ever, the API server still gets a fail-closed answer, not an HTTP 500. */

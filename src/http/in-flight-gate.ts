@@ -16,7 +16,7 @@ interface Counters {
 }
 
 /** Reads a request's body within the gate's budget; `done` gets the whole body or why it was refused. */
-export type BodyReader = (request: FastifyRequest, payload: IncomingMessage, done: (error: Error | null, body?: Buffer) => void) => void;
+export type BodyReader = (request: FastifyRequest, payload: IncomingMessage, done: (body: Buffer | Error) => void) => void;
 
 export interface InFlightGate {
   readonly inFlight: () => InFlight;
@@ -154,17 +154,17 @@ interface BodyRead {
  * Refusals mirror fastify's own reader (413 past the body limit, 400 when the length is not
  * the one declared); a refused body is left unread and its connection closed by the answer.
  */
-function readCharged({ payload, declared, counters, charge, limits, clocks }: BodyRead, done: (error: Error | null, body?: Buffer) => void): void {
+function readCharged({ payload, declared, counters, charge, limits, clocks }: BodyRead, done: (body: Buffer | Error) => void): void {
   if (declared > limits.maxBodyBytes) return done(new errorCodes.FST_ERR_CTP_BODY_TOO_LARGE());
   const chunks: Buffer[] = [];
   let received = 0;
-  const finish = (error: Error | null, body?: Buffer): void => {
+  const finish = (result: Buffer | Error): void => {
     clocks.cancel(clock);
     payload.removeListener('data', onData);
     payload.removeListener('end', onEnd);
     payload.removeListener('error', finish);
     payload.removeListener('close', onClose);
-    done(error, body);
+    done(result);
   };
   const onData = (chunk: Buffer): void => {
     received += chunk.length;
@@ -176,7 +176,7 @@ function readCharged({ payload, declared, counters, charge, limits, clocks }: Bo
   };
   const onEnd = (): void => {
     if (!Number.isNaN(declared) && received !== declared) return finish(new errorCodes.FST_ERR_CTP_INVALID_CONTENT_LENGTH());
-    finish(null, chunks.length === 1 ? (chunks[0] as Buffer) : Buffer.concat(chunks, received));
+    finish(chunks.length === 1 ? (chunks[0] as Buffer) : Buffer.concat(chunks, received));
   };
   // The peer went away mid-body: nobody is left to answer, but the reader must stop and the clock too.
   const onClose = (): void => finish(new errorCodes.FST_ERR_CTP_INVALID_CONTENT_LENGTH());

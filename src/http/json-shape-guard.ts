@@ -1,3 +1,5 @@
+import { parse as secureJsonParse } from 'secure-json-parse';
+
 /**
  * Refuses a JSON body whose shape would cost far more memory or stack than any real
  * AdmissionReview, before JSON.parse builds it. A 7 MB body of nested arrays parses into
@@ -42,7 +44,7 @@ const CLOSE_BRACKET = 0x5d;
  * bodies it lets through. A plain loop over the bytes (about a nanosecond each) beats calling
  * indexOf per string when a body holds hundreds of thousands of short ones.
  */
-export function assertJsonShape(body: Uint8Array, limits: JsonShapeLimits = defaultJsonShapeLimits): void {
+function assertJsonShape(body: Uint8Array, limits: JsonShapeLimits = defaultJsonShapeLimits): void {
   const count = { depth: 0, values: 1 };
   let inString = false;
   for (let i = 0; i < body.length; i++) {
@@ -76,12 +78,12 @@ function countStructure(byte: number, count: { depth: number; values: number }, 
  * does not recurse) and its shape checked on the tree, which costs a few microseconds for an
  * ordinary review instead of a pass over every byte.
  */
-export function needsByteScan(body: Uint8Array, limits: JsonShapeLimits = defaultJsonShapeLimits): boolean {
+function needsByteScan(body: Uint8Array, limits: JsonShapeLimits = defaultJsonShapeLimits): boolean {
   return body.length > limits.maxValues;
 }
 
 /** What secure-json-parse says of a prototype-poisoning key; clients see it in a 400 MalformedJSON. */
-export const forbiddenPrototypeMessage = 'Object contains forbidden prototype property';
+const forbiddenPrototypeMessage = 'Object contains forbidden prototype property';
 
 /**
  * The parsed tree's nesting depth, and keys that would poison a prototype when a later
@@ -92,7 +94,7 @@ export const forbiddenPrototypeMessage = 'Object contains forbidden prototype pr
  * but never deeper than maxDepth + 1 calls: it throws before descending further, so untrusted
  * input cannot overflow the stack.
  */
-export function assertTreeShape(value: unknown, limits: JsonShapeLimits = defaultJsonShapeLimits): void {
+function assertTreeShape(value: unknown, limits: JsonShapeLimits = defaultJsonShapeLimits): void {
   if (typeof value === 'object' && value !== null) checkNode(value, 1, limits);
 }
 
@@ -112,4 +114,23 @@ function checkNode(node: object, depth: number, limits: JsonShapeLimits): void {
 function poisons(key: string, value: unknown): boolean {
   if (key === '__proto__') return true;
   return key === 'constructor' && typeof value === 'object' && value !== null && Object.hasOwn(value, 'prototype');
+}
+
+/**
+ * A request body as JSON, refused when empty, shaped to cost far more than any AdmissionReview,
+ * or carrying prototype-poisoning keys. A large body's shape is checked on its bytes before a
+ * tree is built, and secure-json-parse looks for poisoning keys; an ordinary one is parsed at
+ * once and one walk of its tree checks both.
+ */
+export function parseJsonBody(body: Buffer, limits: JsonShapeLimits = defaultJsonShapeLimits): unknown {
+  if (body.length === 0) throw new SyntaxError('the body is empty');
+  if (needsByteScan(body, limits)) {
+    assertJsonShape(body, limits);
+    return secureJsonParse(body, { protoAction: 'error', constructorAction: 'error' });
+  }
+  const text = body.toString('utf8');
+  // As secure-json-parse and fastify's own parser: a byte order mark is not JSON, but harmless.
+  const parsed: unknown = JSON.parse(text.charCodeAt(0) === 0xfeff ? text.slice(1) : text);
+  assertTreeShape(parsed, limits);
+  return parsed;
 }
