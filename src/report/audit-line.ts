@@ -4,7 +4,7 @@
  * --prefix [--timestamps]` puts `[pod/NAME/CONTAINER] ` and an RFC 3339 time in front.
  * Rule IDs are read as plain strings: a log may come from a newer version with more rules.
  */
-import type { AuditDecision } from '../audit/audit-log.ts';
+import type { AuditDecision, RepairAuditRecord } from '../audit/audit-log.ts';
 import { decisions } from './model.ts';
 
 export interface AdmissionEvent {
@@ -27,15 +27,11 @@ export interface AdmissionEvent {
   readonly message?: string;
 }
 
-export interface RepairEvent {
-  readonly event: 'repair';
+/** A repair record as the webhook writes it (every field is a plain string), with when and where it was read. */
+export interface RepairEvent extends RepairAuditRecord {
+  /** Epoch milliseconds. */
   readonly time: number;
   readonly source?: string;
-  readonly namespace: string;
-  readonly action: string;
-  readonly policies: readonly string[];
-  readonly trigger: string;
-  readonly message: string;
 }
 
 export type AuditEvent = AdmissionEvent | RepairEvent;
