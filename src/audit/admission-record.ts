@@ -1,18 +1,9 @@
-import type { Operation as PatchOperation } from 'fast-json-patch';
 import type { AdmissionRequest, AdmissionResponse } from '../kube/admission-review.ts';
-import type { Mode } from '../config/types.ts';
-import type { RuleId } from '../kube/vocabulary.ts';
-import type { AdmissionAuditRecord, AuditDecision } from './audit-log.ts';
+import type { AdmissionAuditRecord } from './audit-log.ts';
 
-/** What the handler concluded for one request: the response and what the audit record says about it. */
-export interface AdmissionOutcome {
+/** What the handler concluded for one request: the response, and the audit record's account of it. */
+export interface AdmissionOutcome extends Pick<AdmissionAuditRecord, 'decision' | 'mode' | 'rules' | 'message' | 'reasons' | 'patch'> {
   readonly response: AdmissionResponse;
-  readonly decision: AuditDecision;
-  readonly mode: Mode;
-  readonly rules: readonly RuleId[];
-  readonly message?: string;
-  readonly reasons?: readonly string[];
-  readonly patch?: readonly PatchOperation[];
 }
 
 /**
