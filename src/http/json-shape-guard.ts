@@ -1,4 +1,5 @@
 import { parse as secureJsonParse } from 'secure-json-parse';
+import { withoutManagedFields } from './managed-fields.ts';
 
 /**
  * Refuses a JSON body whose shape would cost far more memory or stack than any real
@@ -120,7 +121,8 @@ function poisons(key: string, value: unknown): boolean {
  * A request body as JSON, refused when empty, shaped to cost far more than any AdmissionReview,
  * or carrying prototype-poisoning keys. A large body's shape is checked on its bytes before a
  * tree is built, and secure-json-parse looks for poisoning keys; an ordinary one is parsed at
- * once and one walk of its tree checks both.
+ * once, without its objects' managedFields (managed-fields.ts), and one walk of its tree
+ * checks both.
  */
 export function parseJsonBody(body: Buffer, limits: JsonShapeLimits = defaultJsonShapeLimits): unknown {
   if (body.length === 0) throw new SyntaxError('the body is empty');
@@ -130,7 +132,7 @@ export function parseJsonBody(body: Buffer, limits: JsonShapeLimits = defaultJso
   }
   const text = body.toString('utf8');
   // As secure-json-parse and fastify's own parser: a byte order mark is not JSON, but harmless.
-  const parsed: unknown = JSON.parse(text.charCodeAt(0) === 0xfeff ? text.slice(1) : text);
+  const parsed: unknown = JSON.parse(withoutManagedFields(text.charCodeAt(0) === 0xfeff ? text.slice(1) : text));
   assertTreeShape(parsed, limits);
   return parsed;
 }

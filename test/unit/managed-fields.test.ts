@@ -1,0 +1,70 @@
+import { deepStrictEqual } from 'node:assert/strict';
+import fc from 'fast-check';
+import t from 'tap';
+import { withoutManagedFields } from '../../src/http/managed-fields.ts';
+
+/** What JSON.parse of the emptied text must give: every managedFields array emptied, nothing else touched. */
+function emptied(value: unknown): unknown {
+  if (Array.isArray(value)) return value.map(emptied);
+  if (typeof value !== 'object' || value === null) return value;
+  return Object.fromEntries(Object.entries(value).map(([key, child]) => [key, key === 'managedFields' && Array.isArray(child) ? [] : emptied(child)]));
+}
+
+t.test("a pod's managedFields are emptied in place, the rest of the text is unchanged", async (t) => {
+  const managed = '[{"manager":"kube-controller-manager","operation":"Update","fieldsType":"FieldsV1","fieldsV1":{"f:metadata":{"f:labels":{"f:app":{}}},"f:spec":{"f:containers":{"k:{\\"name\\":\\"nginx\\"}":{".":{}}}}}}]';
+  const text = `{"request":{"uid":"u1","object":{"metadata":{"name":"web","labels":{"app":"web"},"managedFields":${managed}},"spec":{"containers":[{"name":"nginx","image":"nginx"}]}}}}`;
+  t.equal(
+    withoutManagedFields(text),
+    '{"request":{"uid":"u1","object":{"metadata":{"name":"web","labels":{"app":"web"},"managedFields":[]},"spec":{"containers":[{"name":"nginx","image":"nginx"}]}}}}',
+  );
+});
+
+t.test('both objects of an UPDATE, at any position in their metadata and with whitespace around the colon', async (t) => {
+  const text = '{"object":{"metadata":{"managedFields" : [ {"manager":"a"} ] ,"name":"x"}},\n"oldObject":{"metadata":{"name":"x",\n  "managedFields":\n[{"manager":"b"}]}}}';
+  t.equal(withoutManagedFields(text), '{"object":{"metadata":{"managedFields" : [] ,"name":"x"}},\n"oldObject":{"metadata":{"name":"x",\n  "managedFields":\n[]}}}');
+});
+
+t.test('text that only mentions managedFields is returned as it is', async (t) => {
+  const cases = {
+    'no managedFields at all': '{"metadata":{"name":"x"}}',
+    'inside a string value': '{"annotations":{"note":"\\"managedFields\\":[1,2]"}}',
+    'as an array element': '{"list":["managedFields",["x"]]}',
+    'as a value, not a key': '{"field":"managedFields","other":[1]}',
+    'with a value that is not an array': '{"managedFields":null,"b":{"managedFields":{"a":[1]}}}',
+    'an array that never closes (truncated body)': '{"metadata":{"managedFields":[{"manager":"a"',
+    'a string inside it that never closes': '{"metadata":{"managedFields":[{"manager":"a}]}}',
+  };
+  for (const [name, text] of Object.entries(cases)) t.equal(withoutManagedFields(text), text, name);
+});
+
+t.test('a key after a string ending in escaped backslashes is still found; an escaped quote is not a key', async (t) => {
+  t.equal(withoutManagedFields('{"a":"x\\\\","managedFields":[1]}'), '{"a":"x\\\\","managedFields":[]}');
+  t.equal(withoutManagedFields('{"a":"x\\"managedFields\\":[1]"}'), '{"a":"x\\"managedFields\\":[1]"}');
+  t.equal(withoutManagedFields('{"managedFields":["a\\\\\\"]","b]"],"c":1}'), '{"managedFields":[],"c":1}', 'quotes and brackets inside its strings');
+});
+
+t.test('nesting inside managedFields is skipped without recursion, however deep', async (t) => {
+  const depth = 200_000;
+  const text = `{"managedFields":${'['.repeat(depth)}${']'.repeat(depth)},"name":"x"}`;
+  t.same(JSON.parse(withoutManagedFields(text)), { managedFields: [], name: 'x' });
+});
+
+t.test('property: any JSON with managedFields members parses as before, with those arrays emptied', async (t) => {
+  const managedFields = fc.array(fc.jsonValue({ maxDepth: 3 }), { maxLength: 4 });
+  // Objects that may carry a managedFields member anywhere, beside keys that quote and escape.
+  const tricky = fc.constantFrom('managedFields', '"managedFields"', 'a\\', '\\"', '{[', 'k:{"name":"x"}', '"managedFields":[');
+  const { tree } = fc.letrec<{ tree: unknown; node: unknown }>((tie) => ({
+    tree: fc.oneof({ depthSize: 'small' }, fc.jsonValue({ maxDepth: 1 }), tricky, tie('node'), fc.array(tie('tree'), { maxLength: 3 })),
+    node: fc
+      .record({ members: fc.dictionary(fc.oneof(fc.string(), tricky), tie('tree'), { maxKeys: 3 }), managed: fc.option(managedFields) })
+      .map(({ members, managed }) => (managed === null ? members : { ...members, managedFields: managed })),
+  }));
+  fc.assert(
+    fc.property(tree, fc.constantFrom(undefined, 2, '\t'), (value, indent) => {
+      const text = JSON.stringify(value, null, indent);
+      deepStrictEqual(JSON.parse(withoutManagedFields(text)), emptied(JSON.parse(text)));
+    }),
+    { numRuns: 500 },
+  );
+  t.pass('500 random documents, compact and indented');
+});
