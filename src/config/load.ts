@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
-import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
+import type { ErrorObject, ValidateFunction } from 'ajv';
 import { parse as parseYaml } from 'yaml';
-import { configSchema } from './schema.ts';
+import { validate as generatedConfigValidator } from './config-validator.generated.ts';
 import { ceilingProblems } from './ceiling-checks.ts';
 import type { Config } from './types.ts';
 import { optOutProfile, profileNamed, tierPolicyName } from './profiles.ts';
@@ -17,21 +17,8 @@ export class ConfigError extends Error {
 }
 
 const builtinConfigPath = new URL('../../config/default.yaml', import.meta.url);
-let compiledValidator: WeakRef<ValidateFunction> | undefined;
-
-/**
- * The schema's validator, compiled on first use and held weakly: `serve` reads its config once,
- * at start, and the validator with its Ajv (generated code, its source and caches, ~0.5 MiB)
- * is not worth holding for the life of the process. Tests that parse many configs in a row
- * reuse it while it lives.
- */
-function configValidator(): ValidateFunction {
-  const cached = compiledValidator?.deref();
-  if (cached !== undefined) return cached;
-  const validate = new Ajv({ allErrors: true, useDefaults: true, strict: true }).compile(configSchema);
-  compiledValidator = new WeakRef(validate);
-  return validate;
-}
+/** configSchema's validator, compiled ahead of time (scripts/generate-validators.ts says why). */
+const validateConfigDocument = generatedConfigValidator as unknown as ValidateFunction;
 
 /** --config, else a non-empty NETPOL_HYGIENE_CONFIG, else undefined (the built-in defaults). */
 export function configPath(flag: string | undefined, env: NodeJS.ProcessEnv = process.env): string | undefined {
@@ -62,8 +49,7 @@ export function loadConfig(path?: string): Config {
  */
 export function parseConfig(document: unknown, source = 'config', profileDefaults: 'builtin' | 'none' = 'builtin'): Config {
   const candidate = withDefaultProfiles(document, source, profileDefaults);
-  const validate = configValidator();
-  const schemaProblems = validate(candidate) ? [] : (validate.errors ?? []).flatMap(describeSchemaError);
+  const schemaProblems = validateConfigDocument(candidate) ? [] : (validateConfigDocument.errors ?? []).flatMap(describeSchemaError);
   const config = candidate as unknown as Config;
   if (schemaProblems.length > 0) throw new ConfigError(source, schemaProblems);
   const problems = crossFieldProblems(config);

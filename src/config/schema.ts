@@ -1,6 +1,7 @@
 /**
  * JSON schema of the config file. ajv fills defaults from it, so a partial file (or none)
- * yields a complete Config.
+ * yields a complete Config. Its validator is compiled ahead of time into
+ * config-validator.generated.ts (`npm run generate:validators`).
  */
 
 const dnsLabel = { type: 'string', pattern: '^[a-z0-9]([-a-z0-9]*[a-z0-9])?$', maxLength: 63 } as const;
@@ -190,3 +191,6 @@ export const configSchema = {
     },
   },
 } as const;
+
+/** How the validator is compiled: every problem reported at once, defaults filled in. */
+export const configSchemaOptions = { allErrors: true, useDefaults: true, strict: true } as const;

@@ -78,7 +78,7 @@ export interface AdmissionResponse {
   readonly auditAnnotations?: Readonly<Record<string, string>>;
 }
 
-/** Validates the envelope at the HTTP edge (fastify compiles it with ajv). */
+/** Validates the envelope at the HTTP edge, through its generated validator. */
 export const admissionReviewSchema = {
   type: 'object',
   required: ['apiVersion', 'kind', 'request'],
@@ -115,3 +115,10 @@ export const admissionReviewSchema = {
     },
   },
 } as const;
+
+/**
+ * How the envelope's validator is compiled (admission-review-validator.generated.ts, `npm run
+ * generate:validators`): validated, never coerced or trimmed, so the rules see what the API
+ * server sent.
+ */
+export const admissionReviewSchemaOptions = { coerceTypes: false, removeAdditional: false, useDefaults: false, allErrors: false, allowUnionTypes: true } as const;
