@@ -10,11 +10,22 @@
  *
  * Only a member that is certainly an object's key is emptied: its opening quote is not
  * escaped, it follows `{` or `,`, a `:` follows it, and its value is an array whose strings
- * and brackets all close. Anything else is left for JSON.parse to read or refuse. Inside that
- * array nothing is read, so it is not checked either: a malformed managedFields in an
- * otherwise valid review is read as empty, as a streaming parser that skips it would.
+ * and brackets all close. Anything else is left for JSON.parse to read or refuse.
+ *
+ * Only an ordinary managedFields is skipped unread: no deeper than real ones get (they mirror
+ * the object's structure one level down), and with no `\u` escape, `__proto__` or
+ * `constructor` anywhere in it. Any other is parsed with the rest, so the shape guard's depth
+ * limit and prototype-poisoning refusals (json-shape-guard.ts) apply to it as before. Within
+ * an ordinary one nothing is read, so nothing is checked either: a syntax error inside it is
+ * read as an empty array, as a streaming parser that skips it would.
  */
 const key = '"managedFields"';
+
+/** Deeper than real managedFields get: a pod's reach ~10 levels below the array. */
+const ordinaryDepth = 32;
+
+/** What a skipped managedFields may not hold, since the shape guard never sees it (an escape could spell the others). */
+const unseenByGuard = ['\\u', '__proto__', 'constructor'];
 
 const QUOTE = 0x22;
 const BACKSLASH = 0x5c;
@@ -53,7 +64,13 @@ function managedFieldsValue(text: string, at: number): { start: number; end: num
   const start = skipWhitespace(text, colon + 1);
   if (text.charCodeAt(start) !== OPEN_BRACKET) return undefined;
   const end = endOfArray(text, start);
-  return end === -1 ? undefined : { start, end };
+  if (end === -1 || unseenByGuard.some((needle) => occursWithin(text, needle, start, end))) return undefined;
+  return { start, end };
+}
+
+function occursWithin(text: string, needle: string, start: number, end: number): boolean {
+  const found = text.indexOf(needle, start);
+  return found !== -1 && found < end;
 }
 
 /**
@@ -68,9 +85,9 @@ function opensKey(text: string, at: number): boolean {
 }
 
 /**
- * Just past the `]` that closes the array opening at `start`, or -1 if the text ends first.
- * Strings, most of managedFields' text, are skipped with indexOf; nesting is counted without
- * recursion, however deep. ~8 µs for a pod's 5 KB, where JSON.parse spends ~30.
+ * Just past the `]` that closes the array opening at `start`, or -1 if the text ends first or
+ * nesting passes ordinaryDepth. Strings, most of managedFields' text, are skipped with indexOf.
+ * ~8 µs for a pod's 5 KB, where JSON.parse spends ~30.
  */
 function endOfArray(text: string, start: number): number {
   let depth = 0;
@@ -82,8 +99,9 @@ function endOfArray(text: string, start: number): number {
       if (i === -1) return -1;
       continue;
     }
-    if (char === OPEN_BRACKET || char === OPEN_BRACE) depth++;
-    else if ((char === CLOSE_BRACKET || char === CLOSE_BRACE) && --depth === 0) return i + 1;
+    if (char === OPEN_BRACKET || char === OPEN_BRACE) {
+      if (++depth > ordinaryDepth) return -1;
+    } else if ((char === CLOSE_BRACKET || char === CLOSE_BRACE) && --depth === 0) return i + 1;
     i++;
   }
   return -1;

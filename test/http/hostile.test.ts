@@ -83,12 +83,18 @@ t.test('a body built to exhaust memory or stack is refused before it is parsed',
   t.equal(wideResponse.status, 413);
   t.same(wideResponse.body, { error: 'TooManyValues', message: 'request body refused: JSON holds more than 500000 values; no AdmissionReview does' });
 
+  // managedFields are skipped unparsed (src/http/managed-fields.ts) only when ordinary; nesting like this is not.
+  const deepInManagedFields = `{"apiVersion":"admission.k8s.io/v1","kind":"AdmissionReview","request":{"object":{"metadata":{"managedFields":${'['.repeat(200_000)}${']'.repeat(200_000)}}}}}`;
+  const deepInManagedFieldsResponse = await supertest(h.server.server).post('/validate').set('content-type', 'application/json').send(deepInManagedFields);
+  t.same([deepInManagedFieldsResponse.status, deepInManagedFieldsResponse.body.error], [400, 'TooDeeplyNested'], 'nested inside managedFields');
+
   t.same(
     rejections(h).map((l) => [l.msg, l.status]),
     [
       ['rejected request: TooDeeplyNested', 400],
       ['rejected request: TooDeeplyNested', 400],
       ['rejected request: TooManyValues', 413],
+      ['rejected request: TooDeeplyNested', 400],
     ],
     'one log line each',
   );
@@ -105,6 +111,9 @@ t.test('prototype-poisoning keys are refused as malformed, anywhere in the revie
     'constructor.prototype': review.replace('"spec":{', '"spec":{"constructor":{"prototype":{"polluted":true}},'),
     '__proto__ spelled with JSON escapes': review.replace('"labels":{', '"labels":{"\\u005f_pr\\u006fto__":{"isAdmin":true},'),
     'constructor.prototype inside an array': review.replace('"containers":[{', '"containers":[{"constructor":{"prototype":{}},'),
+    '__proto__ inside managedFields': review.replace('"managedFields":[', '"managedFields":[{"manager":"m","fieldsV1":{"__proto__":{"isAdmin":true}}},'),
+    'escaped __proto__ inside managedFields': review.replace('"managedFields":[', '"managedFields":[{"manager":"m","fieldsV1":{"\\u005f_proto__":{}}},'),
+    'constructor.prototype inside managedFields': review.replace('"managedFields":[', '"managedFields":[{"constructor":{"prototype":{}}},'),
     // Past 500 KB the body's shape is checked on its bytes and the keys by secure-json-parse: the same refusal.
     '__proto__ in a 600 KB review': review.replace('"annotations":{', `"annotations":{"__proto__":{"x":1},"padding":"${'x'.repeat(600_000)}",`),
   };

@@ -3,11 +3,14 @@ import fc from 'fast-check';
 import t from 'tap';
 import { withoutManagedFields } from '../../src/http/managed-fields.ts';
 
-/** What JSON.parse of the emptied text must give: every managedFields array emptied, nothing else touched. */
+/** An array the shape guard would not need to see: no escapes, no prototype keys, not too deep. */
+const ordinary = (array: unknown[]): boolean => !/\\u|__proto__|constructor/.test(JSON.stringify(array));
+
+/** What JSON.parse of the emptied text must give: every ordinary managedFields array emptied, nothing else touched. */
 function emptied(value: unknown): unknown {
   if (Array.isArray(value)) return value.map(emptied);
   if (typeof value !== 'object' || value === null) return value;
-  return Object.fromEntries(Object.entries(value).map(([key, child]) => [key, key === 'managedFields' && Array.isArray(child) ? [] : emptied(child)]));
+  return Object.fromEntries(Object.entries(value).map(([key, child]) => [key, key === 'managedFields' && Array.isArray(child) && ordinary(child) ? [] : emptied(child)]));
 }
 
 t.test("a pod's managedFields are emptied in place, the rest of the text is unchanged", async (t) => {
@@ -43,16 +46,23 @@ t.test('a key after a string ending in escaped backslashes is still found; an es
   t.equal(withoutManagedFields('{"managedFields":["a\\\\\\"]","b]"],"c":1}'), '{"managedFields":[],"c":1}', 'quotes and brackets inside its strings');
 });
 
-t.test('nesting inside managedFields is skipped without recursion, however deep', async (t) => {
-  const depth = 200_000;
-  const text = `{"managedFields":${'['.repeat(depth)}${']'.repeat(depth)},"name":"x"}`;
-  t.same(JSON.parse(withoutManagedFields(text)), { managedFields: [], name: 'x' });
+t.test('managedFields the shape guard must see are left in the text for it', async (t) => {
+  const nested = (depth: number): string => `{"managedFields":${'['.repeat(depth)}${']'.repeat(depth)},"name":"x"}`;
+  t.equal(withoutManagedFields(nested(32)), '{"managedFields":[],"name":"x"}', '32 levels, deeper than real ones get, are skipped');
+  t.equal(withoutManagedFields(nested(33)), nested(33), '33 levels are not');
+  t.equal(withoutManagedFields(nested(200_000)), nested(200_000), 'nor 200,000, and counting them does not recurse');
+  const cases = {
+    __proto__: '{"managedFields":[{"fieldsV1":{"__proto__":{}}}]}',
+    constructor: '{"managedFields":[{"constructor":{"prototype":{}}}]}',
+    'a \\u escape, which could spell either': '{"managedFields":[{"fieldsV1":{"\\u005f_proto__":{}}}]}',
+  };
+  for (const [name, text] of Object.entries(cases)) t.equal(withoutManagedFields(text), text, name);
 });
 
 t.test('property: any JSON with managedFields members parses as before, with those arrays emptied', async (t) => {
   const managedFields = fc.array(fc.jsonValue({ maxDepth: 3 }), { maxLength: 4 });
   // Objects that may carry a managedFields member anywhere, beside keys that quote and escape.
-  const tricky = fc.constantFrom('managedFields', '"managedFields"', 'a\\', '\\"', '{[', 'k:{"name":"x"}', '"managedFields":[');
+  const tricky = fc.constantFrom('managedFields', '"managedFields"', 'a\\', '\\"', '{[', 'k:{"name":"x"}', '"managedFields":[', 'constructor', '\u0001');
   const { tree } = fc.letrec<{ tree: unknown; node: unknown }>((tie) => ({
     tree: fc.oneof({ depthSize: 'small' }, fc.jsonValue({ maxDepth: 1 }), tricky, tie('node'), fc.array(tie('tree'), { maxLength: 3 })),
     node: fc
