@@ -119,18 +119,36 @@ type OnResponse = (error: Error | undefined, status: number, body: string) => vo
  * The least HTTP/1.1 client that will do: one TLS connection, one request at a time, responses
  * framed by Content-Length (fastify always sends it). node:https costs ~170 µs of CPU per
  * request here, enough to add jitter to sub-millisecond latencies; this costs a fraction.
+ *
+ * A connection the server closed while it sat idle (its keep-alive timeout is 5 s, and a
+ * paced run can leave a connection unused that long) is opened again on the next request, as
+ * a real client's pool does; writing into the closed socket would lose the request silently.
  */
 class Connection {
-  private readonly socket: TLSSocket;
+  private socket: TLSSocket;
   private pending: Buffer = Buffer.alloc(0);
   private waiting: OnResponse | undefined;
+  private readonly port: number;
+  private readonly ca: string;
 
   constructor(port: number, ca: string) {
-    this.socket = connect({ host: '127.0.0.1', port, ca });
-    this.socket.setNoDelay(true);
-    this.socket.on('data', (chunk: Buffer) => this.received(chunk));
-    this.socket.on('error', (error) => this.fail(error));
-    this.socket.on('close', () => this.fail(new Error('connection closed')));
+    this.port = port;
+    this.ca = ca;
+    this.socket = this.open();
+  }
+
+  private open(): TLSSocket {
+    const socket = connect({ host: '127.0.0.1', port: this.port, ca: this.ca });
+    socket.setNoDelay(true);
+    socket.on('data', (chunk: Buffer) => this.received(chunk));
+    // Only the current socket's end fails the request in flight.
+    socket.on('error', (error) => {
+      if (socket === this.socket) this.fail(error);
+    });
+    socket.on('close', () => {
+      if (socket === this.socket) this.fail(new Error('connection closed'));
+    });
+    return socket;
   }
 
   opened(): Promise<void> {
@@ -141,6 +159,10 @@ class Connection {
   }
 
   send(request: string, onResponse: OnResponse): void {
+    if (this.socket.destroyed) {
+      this.pending = Buffer.alloc(0);
+      this.socket = this.open();
+    }
     this.waiting = onResponse;
     this.socket.write(request);
   }
