@@ -130,9 +130,9 @@ export function parseJsonBody(body: Buffer, limits: JsonShapeLimits = defaultJso
     assertJsonShape(body, limits);
     return secureJsonParse(body, { protoAction: 'error', constructorAction: 'error' });
   }
-  const text = body.toString('utf8');
+  const text = withoutManagedFields(body);
   // As secure-json-parse and fastify's own parser: a byte order mark is not JSON, but harmless.
-  const parsed: unknown = JSON.parse(withoutManagedFields(text.charCodeAt(0) === 0xfeff ? text.slice(1) : text));
+  const parsed: unknown = JSON.parse(text.charCodeAt(0) === 0xfeff ? text.slice(1) : text);
   assertTreeShape(parsed, limits);
   return parsed;
 }

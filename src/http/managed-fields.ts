@@ -1,5 +1,6 @@
 /**
- * An AdmissionReview's JSON text with every `managedFields` array emptied, before it is parsed.
+ * An AdmissionReview's JSON body as text, with every `managedFields` array emptied, for
+ * JSON.parse.
  *
  * The API server sends each object with its metadata.managedFields: server-side apply's record
  * of which manager owns which field, one nested object per field with a distinct key per
@@ -7,6 +8,10 @@
  * the review's bytes and more than half of JSON.parse's time, and no rule, patch or audit
  * record reads it. Emptying the array in the text (`"managedFields":[]`) keeps the text's
  * structure, so the rest parses exactly as before and the object keeps its type.
+ *
+ * The body is scanned as bytes and only what is kept is decoded: the skipped half of the
+ * review never becomes a string. JSON's structural characters are ASCII, which no byte of a
+ * multi-byte UTF-8 character equals, so every cut falls between characters.
  *
  * Only a member that is certainly an object's key is emptied: its opening quote is not
  * escaped, it follows `{` or `,`, a `:` follows it, and its value is an array whose strings
@@ -24,7 +29,6 @@ const key = '"managedFields"';
 /** Deeper than real managedFields get: a pod's reach ~10 levels below the array. */
 const ordinaryDepth = 32;
 
-
 const QUOTE = 0x22;
 const BACKSLASH = 0x5c;
 const COMMA = 0x2c;
@@ -34,36 +38,38 @@ const CLOSE_BRACE = 0x7d;
 const OPEN_BRACKET = 0x5b;
 const CLOSE_BRACKET = 0x5d;
 
-export function withoutManagedFields(text: string): string {
-  let at = text.indexOf(key);
-  if (at === -1) return text;
-  const kept: string[] = [];
+/** The keys the shape guard refuses (json-shape-guard.ts), quoted: a skipped managedFields may not hold them. */
+const prototypeKey = Buffer.from('"__proto__"');
+const constructorKey = Buffer.from('"constructor"');
+
+export function withoutManagedFields(body: Buffer): string {
+  let at = body.indexOf(key);
+  if (at === -1) return body.toString('utf8');
+  let text = '';
   let copiedTo = 0;
   while (at !== -1) {
-    const value = managedFieldsValue(text, at);
+    const value = managedFieldsValue(body, at);
     if (value === undefined) {
-      at = text.indexOf(key, at + key.length);
+      at = body.indexOf(key, at + key.length);
       continue;
     }
-    kept.push(text.slice(copiedTo, value.start), '[]');
+    text += `${body.toString('utf8', copiedTo, value.start)}[]`;
     copiedTo = value.end;
-    at = text.indexOf(key, value.end);
+    at = body.indexOf(key, value.end);
   }
-  if (kept.length === 0) return text;
-  kept.push(text.slice(copiedTo));
-  return kept.join('');
+  return text + body.toString('utf8', copiedTo);
 }
 
 /** Where the array value of the member whose key starts at `at` lies, if it is one. */
-function managedFieldsValue(text: string, at: number): { start: number; end: number } | undefined {
-  if (!opensKey(text, at)) return undefined;
-  const colon = skipWhitespace(text, at + key.length);
-  if (text.charCodeAt(colon) !== COLON) return undefined;
-  const start = skipWhitespace(text, colon + 1);
-  if (text.charCodeAt(start) !== OPEN_BRACKET) return undefined;
-  const end = endOfArray(text, start);
+function managedFieldsValue(body: Buffer, at: number): { start: number; end: number } | undefined {
+  if (!opensKey(body, at)) return undefined;
+  const colon = skipWhitespace(body, at + key.length);
+  if (body[colon] !== COLON) return undefined;
+  const start = skipWhitespace(body, colon + 1);
+  if (body[start] !== OPEN_BRACKET) return undefined;
+  const end = endOfArray(body, start);
   // A \u escape could spell a prototype key the scan would not recognise.
-  if (end === -1 || text.slice(start, end).includes('\\u')) return undefined;
+  if (end === -1 || body.subarray(start, end).includes('\\u')) return undefined;
   return { start, end };
 }
 
@@ -71,67 +77,60 @@ function managedFieldsValue(text: string, at: number): { start: number; end: num
  * The quote at `at` follows `{` or `,` (an escaped quote would follow a backslash): in valid
  * JSON it opens a member's key.
  */
-function opensKey(text: string, at: number): boolean {
+function opensKey(body: Buffer, at: number): boolean {
   let before = at - 1;
-  while (before >= 0 && isWhitespace(text.charCodeAt(before))) before--;
-  const previous = text.charCodeAt(before);
-  return previous === OPEN_BRACE || previous === COMMA;
+  while (before >= 0 && isWhitespace(body[before] as number)) before--;
+  return body[before] === OPEN_BRACE || body[before] === COMMA;
 }
 
 /**
- * Just past the `]` that closes the array opening at `start`, or -1 if the text ends first,
- * nesting passes ordinaryDepth or a string is a prototype key. Strings, most of managedFields'
- * text, are skipped with indexOf. ~8 µs for a pod's 5 KB, where JSON.parse spends ~30.
+ * Just past the `]` that closes the array opening at `start`, or -1 if the body ends first,
+ * nesting passes ordinaryDepth or a string is a prototype key. One plain loop over the bytes:
+ * ~10 µs for a pod's 5 KB, where JSON.parse spends ~30.
  */
-function endOfArray(text: string, start: number): number {
+function endOfArray(body: Buffer, start: number): number {
   let depth = 0;
-  let i = start;
-  while (i < text.length) {
-    const char = text.charCodeAt(i);
-    if (char === QUOTE) {
-      const stringEnd = endOfString(text, i);
-      if (stringEnd === -1 || isPrototypeKey(text, i, stringEnd)) return -1;
-      i = stringEnd;
-      continue;
-    }
-    if (char === OPEN_BRACKET || char === OPEN_BRACE) {
+  for (let i = start; i < body.length; i++) {
+    const byte = body[i] as number;
+    if (byte === QUOTE) {
+      const closing = closingQuote(body, i);
+      if (closing === -1) return -1;
+      // The length first: checked here, it spares almost every string a call.
+      const length = closing + 1 - i;
+      if ((length === prototypeKey.length || length === constructorKey.length) && isPrototypeKey(body, i, closing)) return -1;
+      i = closing;
+    } else if (byte === OPEN_BRACKET || byte === OPEN_BRACE) {
       if (++depth > ordinaryDepth) return -1;
-    } else if ((char === CLOSE_BRACKET || char === CLOSE_BRACE) && --depth === 0) return i + 1;
-    i++;
+    } else if ((byte === CLOSE_BRACKET || byte === CLOSE_BRACE) && --depth === 0) {
+      return i + 1;
+    }
   }
   return -1;
 }
 
-/**
- * The keys the shape guard refuses (json-shape-guard.ts), quoted: a skipped managedFields may not
- * hold them. Compared only when the length fits, which almost no string's does.
- */
-function isPrototypeKey(text: string, start: number, end: number): boolean {
-  const length = end - start;
-  return (length === 11 && text.startsWith('"__proto__"', start)) || (length === 13 && text.startsWith('"constructor"', start));
-}
-
-/** Just past the quote that closes the string opening at `start`, or -1 if none does. */
-function endOfString(text: string, start: number): number {
-  let from = start + 1;
-  for (;;) {
-    const quote = text.indexOf('"', from);
-    if (quote === -1) return -1;
-    if (text.charCodeAt(quote - 1) !== BACKSLASH) return quote + 1;
-    let backslashes = 1;
-    while (text.charCodeAt(quote - 1 - backslashes) === BACKSLASH) backslashes++;
-    if (backslashes % 2 === 0) return quote + 1;
-    from = quote + 1;
+/** Where the quote that closes the string opening at `start` is, or -1 if none does. */
+function closingQuote(body: Buffer, start: number): number {
+  for (let i = start + 1; i < body.length; i++) {
+    const byte = body[i];
+    if (byte === QUOTE) return i;
+    if (byte === BACKSLASH) i++;
   }
+  return -1;
 }
 
-function skipWhitespace(text: string, from: number): number {
+function isPrototypeKey(body: Buffer, openingQuote: number, closingQuote: number): boolean {
+  const length = closingQuote + 1 - openingQuote;
+  const candidate = length === prototypeKey.length ? prototypeKey : constructorKey;
+  return body[openingQuote + 1] === candidate[1] && body.compare(candidate, 0, length, openingQuote, closingQuote + 1) === 0;
+}
+
+function skipWhitespace(body: Buffer, from: number): number {
   let i = from;
-  while (i < text.length && isWhitespace(text.charCodeAt(i))) i++;
+  while (i < body.length && isWhitespace(body[i] as number)) i++;
   return i;
 }
 
 /** JSON's four whitespace characters. */
-function isWhitespace(char: number): boolean {
-  return char === 0x20 || char === 0x0a || char === 0x0d || char === 0x09;
+function isWhitespace(byte: number): boolean {
+  return byte === 0x20 || byte === 0x0a || byte === 0x0d || byte === 0x09;
 }

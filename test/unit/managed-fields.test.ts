@@ -1,7 +1,9 @@
 import { deepStrictEqual } from 'node:assert/strict';
 import fc from 'fast-check';
 import t from 'tap';
-import { withoutManagedFields } from '../../src/http/managed-fields.ts';
+import { withoutManagedFields as withoutManagedFieldsInBody } from '../../src/http/managed-fields.ts';
+
+const withoutManagedFields = (text: string): string => withoutManagedFieldsInBody(Buffer.from(text));
 
 /** An array the shape guard would not need to see: no escapes, no prototype keys, not too deep. */
 const ordinary = (array: unknown[]): boolean => !/\\u|__proto__|constructor/.test(JSON.stringify(array));
@@ -25,6 +27,10 @@ t.test("a pod's managedFields are emptied in place, the rest of the text is unch
 t.test('both objects of an UPDATE, at any position in their metadata and with whitespace around the colon', async (t) => {
   const text = '{"object":{"metadata":{"managedFields" : [ {"manager":"a"} ] ,"name":"x"}},\n"oldObject":{"metadata":{"name":"x",\n  "managedFields":\n[{"manager":"b"}]}}}';
   t.equal(withoutManagedFields(text), '{"object":{"metadata":{"managedFields" : [] ,"name":"x"}},\n"oldObject":{"metadata":{"name":"x",\n  "managedFields":\n[]}}}');
+});
+
+t.test('the body is cut as bytes between characters: multi-byte UTF-8 around and inside it survives', async (t) => {
+  t.equal(withoutManagedFields('{"a":"é","managedFields":["€",{"k:{\\"x\\":\\"😀\\"}":{}}],"b":"😀"}'), '{"a":"é","managedFields":[],"b":"😀"}');
 });
 
 t.test('text that only mentions managedFields is returned as it is', async (t) => {
@@ -62,7 +68,7 @@ t.test('managedFields the shape guard must see are left in the text for it', asy
 t.test('property: any JSON with managedFields members parses as before, with those arrays emptied', async (t) => {
   const managedFields = fc.array(fc.jsonValue({ maxDepth: 3 }), { maxLength: 4 });
   // Objects that may carry a managedFields member anywhere, beside keys that quote and escape.
-  const tricky = fc.constantFrom('managedFields', '"managedFields"', 'a\\', '\\"', '{[', 'k:{"name":"x"}', '"managedFields":[', 'constructor', '\u0001');
+  const tricky = fc.constantFrom('managedFields', '"managedFields"', 'a\\', '\\"', '{[', 'k:{"name":"x"}', '"managedFields":[', 'constructor', '\u0001', 'é€😀');
   const { tree } = fc.letrec<{ tree: unknown; node: unknown }>((tie) => ({
     tree: fc.oneof({ depthSize: 'small' }, fc.jsonValue({ maxDepth: 1 }), tricky, tie('node'), fc.array(tie('tree'), { maxLength: 3 })),
     node: fc
