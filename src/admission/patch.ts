@@ -17,13 +17,15 @@ function diffShared(before: unknown, after: unknown, path: string): Operation[] 
   if (!isRecord(before) || !isRecord(after)) {
     return jsonPatch.compare({ value: before }, { value: after }).map((op) => ({ ...op, path: path + op.path.slice('/value'.length) }));
   }
+  // The original's keys in order (removed or diffed), then the new ones: no key set is built,
+  // and a key whose value is shared costs one comparison.
   const operations: Operation[] = [];
-  for (const key of new Set([...Object.keys(before), ...Object.keys(after)])) {
-    const at = `${path}/${jsonPatch.escapePathComponent(key)}`;
-    if (!Object.hasOwn(after, key)) operations.push({ op: 'remove', path: at });
-    else if (!Object.hasOwn(before, key)) operations.push({ op: 'add', path: at, value: after[key] });
-    else operations.push(...diffShared(before[key], after[key], at));
+  const at = (key: string): string => `${path}/${jsonPatch.escapePathComponent(key)}`;
+  for (const key of Object.keys(before)) {
+    if (!Object.hasOwn(after, key)) operations.push({ op: 'remove', path: at(key) });
+    else if (before[key] !== after[key]) operations.push(...diffShared(before[key], after[key], at(key)));
   }
+  for (const key of Object.keys(after)) if (!Object.hasOwn(before, key)) operations.push({ op: 'add', path: at(key), value: after[key] });
   return operations;
 }
 
