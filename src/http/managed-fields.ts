@@ -93,12 +93,8 @@ function endOfArray(body: Buffer, start: number): number {
   for (let i = start; i < body.length; i++) {
     const byte = body[i] as number;
     if (byte === QUOTE) {
-      const closing = closingQuote(body, i);
-      if (closing === -1) return -1;
-      // The length first: checked here, it spares almost every string a call.
-      const length = closing + 1 - i;
-      if ((length === prototypeKey.length || length === constructorKey.length) && isPrototypeKey(body, i, closing)) return -1;
-      i = closing;
+      i = skippedString(body, i);
+      if (i === -1) return -1;
     } else if (byte === OPEN_BRACKET || byte === OPEN_BRACE) {
       if (++depth > ordinaryDepth) return -1;
     } else if ((byte === CLOSE_BRACKET || byte === CLOSE_BRACE) && --depth === 0) {
@@ -106,6 +102,15 @@ function endOfArray(body: Buffer, start: number): number {
     }
   }
   return -1;
+}
+
+/** Where the string opening at `start` closes, or -1 if it never does or is a prototype key. */
+function skippedString(body: Buffer, start: number): number {
+  const closing = closingQuote(body, start);
+  if (closing === -1) return -1;
+  // The length first: checked here, it spares almost every string a call.
+  const length = closing + 1 - start;
+  return (length === prototypeKey.length || length === constructorKey.length) && isPrototypeKey(body, start, closing) ? -1 : closing;
 }
 
 /** Where the quote that closes the string opening at `start` is, or -1 if none does. */
