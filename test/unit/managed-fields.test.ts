@@ -42,6 +42,9 @@ t.test('text that only mentions managedFields is returned as it is', async (t) =
     'with a value that is not an array': '{"managedFields":null,"b":{"managedFields":{"a":[1]}}}',
     'an array that never closes (truncated body)': '{"metadata":{"managedFields":[{"manager":"a"',
     'a string inside it that never closes': '{"metadata":{"managedFields":[{"manager":"a}]}}',
+    'a key without its colon': '{"metadata":{"managedFields":[{"manager" "a"}]}}',
+    'a colon changed in transit': '{"metadata":{"managedFields":[{"manager";"a"}]}}',
+    'two strings without a comma': '{"metadata":{"managedFields":[{"manager":"a" "operation":"b"}]}}',
   };
   for (const [name, text] of Object.entries(cases)) t.equal(withoutManagedFields(text), text, name);
 });
