@@ -1,4 +1,5 @@
 import { deepStrictEqual } from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
 import fc from 'fast-check';
 import t from 'tap';
 import { withoutManagedFields as withoutManagedFieldsInBody } from '../../src/http/managed-fields.ts';
@@ -86,4 +87,25 @@ t.test('property: any JSON with managedFields members parses as before, with tho
     { numRuns: 500 },
   );
   t.pass('500 random documents, compact and indented');
+});
+
+t.test('every single-byte change to a real managedFields: what JSON.parse accepts is read the same, never refused', async (t) => {
+  const review = JSON.stringify(JSON.parse(readFileSync(new URL('../fixtures/pod-from-deployment.json', import.meta.url), 'utf8')));
+  const start = review.indexOf('"managedFields":') + '"managedFields":'.length;
+  const end = start + JSON.stringify((JSON.parse(review) as { request: { object: { metadata: { managedFields: unknown[] } } } }).request.object.metadata.managedFields).length;
+  let accepted = 0;
+  for (let i = start; i < end; i++) {
+    for (const replacement of ':,{}[]" x\\0') {
+      const changed = review.slice(0, i) + replacement + review.slice(i + 1);
+      let expected: unknown;
+      try {
+        expected = emptied(JSON.parse(changed));
+      } catch {
+        continue;
+      }
+      accepted++;
+      deepStrictEqual(JSON.parse(withoutManagedFields(changed)), expected);
+    }
+  }
+  t.ok(accepted > 1000, `${accepted} changed reviews JSON.parse accepts, each read as it reads them, managedFields emptied`);
 });
