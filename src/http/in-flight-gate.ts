@@ -148,7 +148,6 @@ interface BodyRead {
   readonly clocks: BodyClocks;
 }
 
-
 /**
  * The body as it arrives, each chunk charged to the budget before it is kept, on a clock.
  * Refusals mirror fastify's own reader (413 past the body limit, 400 when the length is not
