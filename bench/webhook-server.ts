@@ -16,7 +16,7 @@ import { pino } from 'pino';
 import type { BaselineConverger } from '../src/policy/baseline-convergence.ts';
 import { createAuditSink } from '../src/audit/audit-log.ts';
 import { operationalStdout } from '../src/audit/stdout.ts';
-import { loadConfig } from '../src/config/load.ts';
+import { loadConfigInChild } from '../src/config/load-in-child.ts';
 import { buildApp } from '../src/http/app.ts';
 import { createMetrics } from '../src/metrics/metrics.ts';
 import { observedAudit } from '../src/metrics/observed-audit.ts';
@@ -25,7 +25,8 @@ import type { NetworkPolicy } from '../src/kube/network-policy.ts';
 import { serveForBenchmark, tlsFromArgs } from './child.ts';
 import { benchBaseline, benchNamespace, benchNamespaceView } from './fixtures.ts';
 
-const config = loadConfig();
+// As `serve` reads it: in a child process, so the YAML parser and schema validator never load here.
+const config = await loadConfigInChild(undefined);
 const counters = { namespaceReads: 0, policyReads: 0, baselineEnsures: 0 };
 
 /** What the informer caches answer from memory: plain map lookups. */

@@ -1,6 +1,7 @@
 import { parseArgs } from 'node:util';
 import { stringify } from 'yaml';
-import { configPath, loadConfig } from '../config/load.ts';
+import { configPath } from '../config/config-error.ts';
+import { loadConfig } from '../config/load.ts';
 import { profileNamed } from '../config/profiles.ts';
 import { renderBaseline } from '../policy/baseline.ts';
 import { ceilingDocument } from '../ceiling/document.ts';

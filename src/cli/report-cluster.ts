@@ -1,4 +1,5 @@
-import { ConfigError, configPath, loadConfig } from '../config/load.ts';
+import { ConfigError, configPath } from '../config/config-error.ts';
+import { loadConfig } from '../config/load.ts';
 import type { Config } from '../config/types.ts';
 import type { KubeObject } from '../kube/admission-review.ts';
 import type { SourcedObjects } from '../reachability/inventory.ts';

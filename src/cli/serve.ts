@@ -4,7 +4,8 @@ import { pino } from 'pino';
 import { createAuditSink } from '../audit/audit-log.ts';
 import { operationalStdout } from '../audit/stdout.ts';
 import { createClusterSide } from '../cluster/cluster-side.ts';
-import { ConfigError, configPath, loadConfig } from '../config/load.ts';
+import { ConfigError, configPath } from '../config/config-error.ts';
+import { loadConfigInChild } from '../config/load-in-child.ts';
 import type { Config } from '../config/types.ts';
 import { type TransportLimits, defaultTransportLimits } from '../http/limits.ts';
 import { type ServeOptions as ServerOptions, startServer } from '../http/server.ts';
@@ -18,7 +19,7 @@ import { shutDown, shutdownSignal } from './serve-shutdown.ts';
  * caches keep retrying. Resolves with the exit code once a signal has shut it down.
  */
 export async function runServe(args: string[]): Promise<number> {
-  const options = readOptions(args);
+  const options = await readOptions(args);
   if (typeof options === 'string') {
     process.stderr.write(`netpol-hygiene serve: ${options}\n`);
     return 2;
@@ -60,11 +61,11 @@ interface ServeOptions {
 }
 
 /** The flags and the config file, or what is wrong with them. */
-function readOptions(args: string[]): ServeOptions | string {
+async function readOptions(args: string[]): Promise<ServeOptions | string> {
   const { values } = parseArgs({ args, options: flags });
   let config: Config;
   try {
-    config = loadConfig(configPath(values.config));
+    config = await loadConfigInChild(configPath(values.config));
   } catch (error) {
     if (!(error instanceof ConfigError)) throw error;
     return error.message;

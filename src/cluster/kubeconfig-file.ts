@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { dirname, isAbsolute, join, sep } from 'node:path';
-import { parse as parseYaml } from 'yaml';
+import type * as Yaml from 'yaml';
 
 export interface NamedCluster {
   readonly name: string;
@@ -30,6 +31,14 @@ interface RawKubeconfig {
   clusters?: NamedCluster[] | null;
   users?: NamedUser[] | null;
   contexts?: NamedContext[] | null;
+}
+
+// The YAML parser loads on first use: in a pod the webhook authenticates with its service
+// account and reads no kubeconfig, so the parser stays out of the long-lived server, as the
+// config's does (see src/config/load-in-child.ts).
+const requireHere = createRequire(import.meta.url);
+function parseYaml(text: string): unknown {
+  return (requireHere('yaml') as typeof Yaml).parse(text);
 }
 
 /**

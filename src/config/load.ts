@@ -3,27 +3,13 @@ import type { ErrorObject, ValidateFunction } from 'ajv';
 import { parse as parseYaml } from 'yaml';
 import { validate as generatedConfigValidator } from './config-validator.generated.ts';
 import { ceilingProblems } from './ceiling-checks.ts';
+import { ConfigError } from './config-error.ts';
 import type { Config } from './types.ts';
 import { optOutProfile, profileNamed, tierPolicyName } from './profiles.ts';
-
-/** Raised when a config file cannot be used; `problems` names every bad path and why. */
-export class ConfigError extends Error {
-  readonly problems: readonly string[];
-  constructor(source: string, problems: readonly string[]) {
-    super(`invalid config ${source}:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
-    this.name = 'ConfigError';
-    this.problems = problems;
-  }
-}
 
 const builtinConfigPath = new URL('../../config/default.yaml', import.meta.url);
 /** configSchema's validator, compiled ahead of time (scripts/generate-validators.ts says why). */
 const validateConfigDocument = generatedConfigValidator as unknown as ValidateFunction;
-
-/** --config, else a non-empty NETPOL_HYGIENE_CONFIG, else undefined (the built-in defaults). */
-export function configPath(flag: string | undefined, env: NodeJS.ProcessEnv = process.env): string | undefined {
-  return flag ?? (env.NETPOL_HYGIENE_CONFIG || undefined);
-}
 
 /** Reads, parses and validates a YAML config file; without a path, the built-in defaults. */
 export function loadConfig(path?: string): Config {

@@ -4,7 +4,8 @@ import t, { type Test } from 'tap';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ConfigError, loadConfig, parseConfig } from '../../src/config/load.ts';
+import { ConfigError } from '../../src/config/config-error.ts';
+import { loadConfig, parseConfig } from '../../src/config/load.ts';
 import type { Config } from '../../src/config/types.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'netpol-hygiene-config-'));
