@@ -29,6 +29,17 @@ RUN npm run build && npm prune --omit=dev --no-audit --no-fund
 # ENTRYPOINT ["/nodejs/bin/node", "/app/dist/cli/main.js"].
 FROM node:24-bookworm-slim
 ENV NODE_ENV=production
+# jemalloc as node's malloc. glibc's malloc keeps, for the life of the process, the memory V8's
+# compiler threads allocate and free while optimising hot code; jemalloc hands it back. Measured
+# with npm run bench (README "Measured"): RSS under load ~10 MiB lower, and the webhook no
+# slower. The library is linked to one path whatever the architecture (Debian puts it under
+# /usr/lib/<triplet>/), and the build fails if it is missing rather than ship without it.
+RUN apt-get update \
+ && apt-get install -y --no-install-recommends libjemalloc2 \
+ && rm -rf /var/lib/apt/lists/* \
+ && ln -s "/usr/lib/$(uname -m)-linux-gnu/libjemalloc.so.2" /usr/local/lib/libjemalloc.so.2 \
+ && test -e /usr/local/lib/libjemalloc.so.2
+ENV LD_PRELOAD=/usr/local/lib/libjemalloc.so.2
 WORKDIR /app
 COPY --from=build /app/node_modules ./node_modules
 COPY --from=build /app/dist ./dist
@@ -41,6 +52,6 @@ USER 10001:10001
 EXPOSE 8443
 # 8 MiB semi-spaces (V8's young generation): sized from the pod's 256Mi limit it would be 1 MiB,
 # and a webhook that parses a ~10 KB AdmissionReview per request then spends a third of its
-# time in GC. npm run bench measures with the same flag (bench/run.ts imageNodeFlags).
+# time in GC. npm run bench measures with the same flag and allocator (bench/image-runtime.ts).
 ENTRYPOINT ["node", "--max-semi-space-size=8", "/app/dist/cli/main.js"]
 CMD ["serve"]

@@ -21,6 +21,7 @@ import { Worker } from 'node:worker_threads';
 import { createCertificateAuthority, issueCertificate } from '../src/certs/authority.ts';
 import { defaultTransportLimits } from '../src/http/limits.ts';
 import type { ChildMessage } from './child.ts';
+import { chooseAllocator, imageNodeFlags } from './image-runtime.ts';
 import { podReview } from './fixtures.ts';
 import { post, summarize } from './load.ts';
 import { peakRssKiB, sampleRss } from './proc.ts';
@@ -30,8 +31,8 @@ const seconds = Number(values.seconds);
 const senders = Number(values.senders);
 const rate = Number(values.rate);
 const memoryLimitBytes = 256 * 1024 * 1024;
-// As the Dockerfile's ENTRYPOINT.
-const imageNodeFlags = ['--max-semi-space-size=8'];
+// As the image runs it: its V8 flags and its allocator.
+const allocator = chooseAllocator('jemalloc');
 
 /** Just under the body limit, as close to the value and depth limits as the guard allows. */
 function hostileBodies(): Record<string, string> {
@@ -122,7 +123,7 @@ async function main(): Promise<void> {
     const command = cgroup === undefined ? node : ['sh', '-c', `echo $$ > ${cgroup.procs} && exec "$@"`, 'sh', ...node];
     const logFd = openSync(join(work, 'webhook-stdout.log'), 'w');
     const [file = '', ...args] = command;
-    const child = spawn(file, args, { stdio: ['ignore', logFd, 'inherit', 'ipc'], env: { ...process.env, NODE_ENV: 'production' } });
+    const child = spawn(file, args, { stdio: ['ignore', logFd, 'inherit', 'ipc'], env: { ...process.env, NODE_ENV: 'production', ...allocator.env } });
     closeSync(logFd);
     let exit: string | undefined;
     child.once('exit', (code, signal) => (exit = `exited (code ${code}, signal ${signal})`));
@@ -133,7 +134,7 @@ async function main(): Promise<void> {
     const agent = new Agent({ keepAlive: true, ca: ca.certPem, maxSockets: senders });
     const target = { port, path: '/mutate', agent };
     const idleRss = peakRssKiB(child.pid as number);
-    console.log(`webhook pid ${child.pid}, ${cgroup === undefined ? 'NO memory cgroup (not permitted here): RSS is compared with 256 MiB' : `memory cgroup limit 256 MiB (${cgroup.dir})`}, Node flags ${imageNodeFlags.join(' ')}`);
+    console.log(`webhook pid ${child.pid}, ${cgroup === undefined ? 'NO memory cgroup (not permitted here): RSS is compared with 256 MiB' : `memory cgroup limit 256 MiB (${cgroup.dir})`}, Node flags ${imageNodeFlags.join(' ')}, malloc ${allocator.allocator}${allocator.note === undefined ? '' : ` (${allocator.note})`}`);
     console.log(`hostile bodies: ${Object.entries(bodies).map(([name, body]) => `${name} ${(body.length / 1048576).toFixed(2)} MB`).join(', ')}`);
 
     const rss = sampleRss(child.pid as number, 25);

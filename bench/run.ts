@@ -28,6 +28,7 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { createCertificateAuthority, issueCertificate } from '../src/certs/authority.ts';
 import type { ChildMessage, ChildStats, ParentMessage } from './child.ts';
+import { type Allocator, type AllocatorChoice, chooseAllocator, imageNodeFlags } from './image-runtime.ts';
 import { autocannonUidPlaceholder, reviewBody, reviewBodyTemplate, type Variant } from './fixtures.ts';
 import { type LoadResult, cannonLoad, failures, pacedLoad, post, requestsPerSecond } from './load.ts';
 import { cpuSeconds, machineBusySeconds, peakRssKiB, sampleRss } from './proc.ts';
@@ -64,6 +65,8 @@ interface Options {
   readonly heapMiB?: number;
   /** Extra flags for the servers' node, e.g. V8 GC tuning to try. */
   readonly nodeOptions: readonly string[];
+  /** The servers' malloc: the image's jemalloc, or glibc's for comparison. */
+  readonly allocator: Allocator;
   readonly cpuProf: boolean;
   readonly observeGc: boolean;
   readonly keep: boolean;
@@ -81,14 +84,6 @@ interface Options {
  */
 const podHeapMiB = 262;
 
-/**
- * The V8 flags the image starts node with (Dockerfile ENTRYPOINT; keep the two in step).
- * 8 MiB semi-spaces: with the young generation Node derives from a 256Mi limit (1 MiB), a
- * 10 KB review per request means a scavenge every few hundred requests and promotion of
- * in-flight requests; measured here: peak +40 % for ~+10 MiB RSS.
- */
-const imageNodeFlags = ['--max-semi-space-size=8'];
-
 const usage = `usage: node bench/run.ts [options]
   --duration N          seconds per measured phase (default 10)
   --warmup N            seconds of warm-up per server (default 3)
@@ -102,8 +97,9 @@ const usage = `usage: node bench/run.ts [options]
                         JavaScript (adds the stripper's memory; profile lines match the .ts)
   --heap-mib N|host     V8 heap size for the servers (default ${podHeapMiB}: what Node derives from the
                         manifest's 256Mi memory limit); host: V8's default for this machine's RAM
-  --node-options="..."  node/V8 flags for both servers (default: the image's, --max-semi-space-size=8;
+  --node-options="..."  node/V8 flags for both servers (default: the image's, ${imageNodeFlags.join(' ')};
                         --node-options= runs without them)
+  --allocator A         jemalloc (default: the image preloads it) or glibc, for both servers
   --cpu-prof            profile both servers and print where their time goes in the peak
                         phases (the profiler costs CPU and holds its samples in memory)
   --gc                  also count the servers' GC pauses (costs them ~1 % CPU)
@@ -134,6 +130,7 @@ function readOptions(): Options {
       'from-source': { type: 'boolean', default: false },
       'heap-mib': { type: 'string', default: String(podHeapMiB) },
       'node-options': { type: 'string', default: imageNodeFlags.join(' ') },
+      allocator: { type: 'string', default: 'jemalloc' },
       'cpu-prof': { type: 'boolean', default: false },
       gc: { type: 'boolean', default: false },
       keep: { type: 'boolean', default: false },
@@ -152,6 +149,7 @@ function readOptions(): Options {
     return value;
   };
   if (values['rate-driver'] !== 'paced' && values['rate-driver'] !== 'autocannon') throw new Error('--rate-driver must be paced or autocannon');
+  if (values.allocator !== 'jemalloc' && values.allocator !== 'glibc') throw new Error('--allocator must be jemalloc or glibc');
   return {
     duration: positive('duration', values.duration),
     warmup: positive('warmup', values.warmup),
@@ -163,6 +161,7 @@ function readOptions(): Options {
     fromSource: values['from-source'],
     heapMiB: values['heap-mib'] === 'host' ? undefined : Math.round(positive('heap-mib', values['heap-mib'])),
     nodeOptions: values['node-options'].split(/\s+/).filter((flag) => flag !== ''),
+    allocator: values.allocator,
     cpuProf: values['cpu-prof'],
     extras: values.extras,
     observeGc: values.gc,
@@ -282,6 +281,7 @@ interface ServerSetup {
   readonly pinning?: Pinning;
   readonly heapMiB?: number;
   readonly nodeOptions: readonly string[];
+  readonly allocator: AllocatorChoice;
   readonly observeGc: boolean;
   readonly profileDir?: string;
 }
@@ -298,7 +298,7 @@ async function startServer(kind: ServerKind, script: string, setup: ServerSetup)
   if (setup.pinning !== undefined) command.unshift('taskset', '-c', String(setup.pinning.serverCpu));
   const [file = '', ...args] = command;
   // stdout (audit records, operational log) goes to a file, stderr stays ours to show crashes.
-  const child = spawn(file, args, { stdio: ['ignore', log.writeFd, 'inherit', 'ipc'], env: { ...process.env, NODE_ENV: 'production' } });
+  const child = spawn(file, args, { stdio: ['ignore', log.writeFd, 'inherit', 'ipc'], env: { ...process.env, NODE_ENV: 'production', ...setup.allocator.env } });
   closeSync(log.writeFd);
   liveChildren.add(child);
   const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
@@ -652,8 +652,10 @@ function checks(ceiling: ServerRun, webhook: ServerRun, options: Options): Check
   return result;
 }
 
-function notes(ceiling: ServerRun, webhook: ServerRun, options: Options): string[] {
+function notes(ceiling: ServerRun, webhook: ServerRun, options: Options, allocator: AllocatorChoice): string[] {
   const out: string[] = [];
+  if (allocator.note !== undefined) out.push(`NOTE: ${allocator.note}.`);
+  if (allocator.note === undefined && allocator.allocator === 'glibc') out.push("NOTE: --allocator glibc: the image preloads jemalloc; glibc's malloc keeps more of what V8's compiler threads free, so RSS is higher here than in the pod.");
   const busiest = Math.max(...[ceiling, webhook].flatMap((run) => run.phases.map((p) => p.otherCpu ?? 0)));
   if (busiest > 0.1) {
     out.push(`NOTE: other processes on this machine used up to ${pct(busiest)} of a CPU during a phase (column "other CPU"): they competed with the server and the load generator, so these numbers are disturbed; rerun on a quiet machine`);
@@ -689,19 +691,20 @@ async function main(): Promise<void> {
   const tls = await writeCertificates(work);
   const scripts = serverScripts(options.fromSource);
   const pinning = pinCores();
+  const allocator = chooseAllocator(options.allocator);
 
   const bodySize = (variant: Variant): string => `${Buffer.byteLength(reviewBody(variant, randomUUID())).toLocaleString('en-US')} B`;
   const header = [
     `netpol-hygiene benchmark, ${new Date().toISOString()}`,
     `node ${process.version}, ${cpus().length} x ${cpus()[0]?.model ?? 'unknown CPU'}; ${pinning === undefined ? 'no CPU pinning (taskset unavailable or 1 core): load generator and server share the CPUs' : `load generator pinned to CPU ${pinning.loadCpu}, server to CPU ${pinning.serverCpu}`}`,
-    `servers run ${options.fromSource ? 'from source (.ts via type stripping)' : 'as compiled JavaScript (bench/.build, as the image runs dist/)'}, NODE_ENV=production, ${options.heapMiB === undefined ? "V8 heap sized for this host's RAM" : `V8 heap ${options.heapMiB} MiB (as Node sizes it in the pod's 256Mi memory limit)`}${options.nodeOptions.length > 0 ? `, node flags ${options.nodeOptions.join(' ')}` : ''}, HTTPS, keep-alive`,
+    `servers run ${options.fromSource ? 'from source (.ts via type stripping)' : 'as compiled JavaScript (bench/.build, as the image runs dist/)'}, NODE_ENV=production, ${options.heapMiB === undefined ? "V8 heap sized for this host's RAM" : `V8 heap ${options.heapMiB} MiB (as Node sizes it in the pod's 256Mi memory limit)`}${options.nodeOptions.length > 0 ? `, node flags ${options.nodeOptions.join(' ')}` : ''}, malloc: ${allocator.allocator === 'jemalloc' ? `jemalloc (LD_PRELOAD=${allocator.env.LD_PRELOAD}, as the image)` : 'glibc'}, HTTPS, keep-alive`,
     `bodies: Pod AdmissionReview from a Deployment, /mutate ${bodySize('mutate')} (no tier label: patched), /validate ${bodySize('validate')} (tier label set); a fresh uid per request`,
     `audit: one pino JSON line per admission to the webhook's stdout, a FIFO drained into a file in ${work} as a container runtime does (its cost is in every number below)`,
     `phases per server: warm-up ${options.warmup} s closed loop, then ${pacedWarmupSeconds} s per route at the fixed rate; ${options.rate} req/s x ${options.duration} s on /mutate then /validate, ${options.repeats} times, over ${options.connections} connections (${options.rateDriver === 'paced' ? 'paced, open loop' : 'autocannon overallRate'}); peak ${options.peakConnections} connections x ${options.duration} s on /validate then /mutate (autocannon, closed loop)`,
   ];
   process.stdout.write(`${header.join('\n')}\n`);
 
-  const setup: ServerSetup = { tls, work, pinning, heapMiB: options.heapMiB, nodeOptions: options.nodeOptions, observeGc: options.observeGc };
+  const setup: ServerSetup = { tls, work, pinning, heapMiB: options.heapMiB, nodeOptions: options.nodeOptions, allocator, observeGc: options.observeGc };
   const profileFor = (kind: ServerKind): { profileDir?: string } => (profileDir === undefined ? {} : { profileDir: join(profileDir, kind) });
   const ceiling = await runServer('ceiling', scripts.ceiling, options, { ...setup, ...profileFor('ceiling') });
   const webhook = await runServer('webhook', scripts.webhook, options, { ...setup, ...profileFor('webhook') });
@@ -716,7 +719,7 @@ async function main(): Promise<void> {
   const { counters } = webhook.stats;
   process.stdout.write(`webhook: peak RSS since start (VmHWM) ${mib(webhook.peakRssMiB)}; cluster cache reads ${counters.namespaceReads ?? 'n/a'} namespace, ${counters.policyReads ?? 'n/a'} policy list; audit log ${(auditBytes / 1048576).toFixed(1)} MiB\n`);
   for (const run of [ceiling, webhook]) process.stdout.write(`${run.server} memory after the last phase: ${memoryLine(run.stats.memory)}\n`);
-  for (const note of notes(ceiling, webhook, options)) process.stdout.write(`${note}\n`);
+  for (const note of notes(ceiling, webhook, options, allocator)) process.stdout.write(`${note}\n`);
   const missed = results.filter((c) => !c.pass);
   for (const check of missed) process.stdout.write(`TARGET MISSED: ${check.target}: measured ${check.measured}, target ${check.bound}\n`);
   if (missed.length === 0) process.stdout.write('all targets met\n');
