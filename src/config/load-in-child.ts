@@ -8,6 +8,9 @@ export type ConfigChildReply =
   | { readonly invalid: { readonly source: string; readonly problems: readonly string[] } }
   | { readonly failure: string };
 
+/** A config file is small; a reader that takes longer than this is stuck, and serve should say so. */
+const childTimeoutMs = 30_000;
+
 // Run from source the modules are .ts (type stripping), compiled they are .js.
 const childScript = new URL(`./config-child${import.meta.url.endsWith('.ts') ? '.ts' : '.js'}`, import.meta.url).pathname;
 
@@ -23,12 +26,19 @@ const childScript = new URL(`./config-child${import.meta.url.endsWith('.ts') ? '
 export function loadConfigInChild(path: string | undefined): Promise<Config> {
   return new Promise((resolve, reject) => {
     const args = [childScript, ...(path === undefined ? [] : [path])];
-    execFile(process.execPath, args, { maxBuffer: 64 * 1024 * 1024, windowsHide: true }, (error, stdout, stderr) => {
+    execFile(process.execPath, args, { maxBuffer: 64 * 1024 * 1024, timeout: childTimeoutMs, windowsHide: true }, (error, stdout, stderr) => {
       if (error !== null) {
-        reject(new Error(`reading the config failed: ${error.message}${stderr === '' ? '' : `\n${stderr}`}`));
+        const why = error.killed ? `no answer within ${childTimeoutMs / 1000} s` : error.message;
+        reject(new Error(`reading the config failed: ${why}${stderr === '' ? '' : `\n${stderr}`}`));
         return;
       }
-      const reply = JSON.parse(stdout) as ConfigChildReply;
+      let reply: ConfigChildReply;
+      try {
+        reply = JSON.parse(stdout) as ConfigChildReply;
+      } catch {
+        reject(new Error(`reading the config failed: the config reader wrote something other than its JSON answer: ${stdout.slice(0, 200)}`));
+        return;
+      }
       if ('config' in reply) resolve(reply.config);
       else if ('invalid' in reply) reject(new ConfigError(reply.invalid.source, reply.invalid.problems));
       else reject(new Error(`reading the config failed: ${reply.failure}`));

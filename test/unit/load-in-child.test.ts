@@ -86,3 +86,16 @@ t.test('serve does not import the YAML parser or the config loader', async (t) =
     t.notOk(imported.has(kept), `serve does not import ${kept}`);
   }
 });
+
+t.test('a reader that writes anything but its answer is an error that says so, not a crash', async (t) => {
+  const saved = process.env.NODE_OPTIONS;
+  // A preload that prints, as a NODE_OPTIONS left in the environment could.
+  process.env.NODE_OPTIONS = "--import=data:text/javascript,process.stdout.write('hello-from-a-preload:')";
+  t.teardown(() => {
+    if (saved === undefined) delete process.env.NODE_OPTIONS;
+    else process.env.NODE_OPTIONS = saved;
+  });
+  const failure = await failureOf(() => loadConfigInChild(undefined));
+  t.equal(failure.type, 'Error');
+  t.match(failure.message, /^reading the config failed: the config reader wrote something other than its JSON answer: hello-from-a-preload:\{"config":/);
+});
