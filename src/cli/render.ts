@@ -1,6 +1,6 @@
 import { parseArgs } from 'node:util';
 import { stringify } from 'yaml';
-import { configPath } from '../config/config-error.ts';
+import { configPath } from '../config/config-path.ts';
 import { loadConfig } from '../config/load.ts';
 import { profileNamed } from '../config/profiles.ts';
 import { renderBaseline } from '../policy/baseline.ts';

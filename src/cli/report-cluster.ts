@@ -1,4 +1,5 @@
-import { ConfigError, configPath } from '../config/config-error.ts';
+import { ConfigError } from '../config/config-error.ts';
+import { configPath } from '../config/config-path.ts';
 import { loadConfig } from '../config/load.ts';
 import type { Config } from '../config/types.ts';
 import type { KubeObject } from '../kube/admission-review.ts';

@@ -35,7 +35,8 @@ interface RawKubeconfig {
 
 // The YAML parser loads on first use: in a pod the webhook authenticates with its service
 // account and reads no kubeconfig, so the parser stays out of the long-lived server, as the
-// config's does (see src/config/load-in-child.ts).
+// config's does (see src/config/load-in-child.ts). require rather than import(): reading a
+// kubeconfig stays synchronous for its callers.
 const requireHere = createRequire(import.meta.url);
 function parseYaml(text: string): unknown {
   return (requireHere('yaml') as typeof Yaml).parse(text);

@@ -1,4 +1,8 @@
-/** The process load-in-child.ts starts: reads the config named by its argument, writes it to stdout as JSON. */
+/**
+ * The process load-in-child.ts forks to read the config, so that the YAML parser and the schema
+ * validator load here rather than in the long-lived server. Sends one answer over IPC, then
+ * lets go of the channel so that it exits.
+ */
 import { ConfigError } from './config-error.ts';
 import type { ConfigChildReply } from './load-in-child.ts';
 import { loadConfig } from './load.ts';
@@ -12,4 +16,4 @@ function read(path: string | undefined): ConfigChildReply {
   }
 }
 
-process.stdout.write(JSON.stringify(read(process.argv[2])));
+process.send?.(read(process.argv[2]), () => process.disconnect());

@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import type { ErrorObject, ValidateFunction } from 'ajv';
 import { parse as parseYaml } from 'yaml';
 import { validate as generatedConfigValidator } from './config-validator.generated.ts';
@@ -13,7 +14,7 @@ const validateConfigDocument = generatedConfigValidator as unknown as ValidateFu
 
 /** Reads, parses and validates a YAML config file; without a path, the built-in defaults. */
 export function loadConfig(path?: string): Config {
-  const source = path ?? builtinConfigPath.pathname;
+  const source = path ?? fileURLToPath(builtinConfigPath);
   let text: string;
   try {
     text = readFileSync(path ?? builtinConfigPath, 'utf8');

@@ -1,7 +1,7 @@
 // `serve` reads its config in a short-lived child process (src/config/load-in-child.ts), so the
 // YAML parser and the schema validator never load into the long-lived server. What it returns
 // must be exactly what loadConfig returns or throws, and the server must not import them anyway.
-import t from 'tap';
+import t, { type Test } from 'tap';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
@@ -57,11 +57,14 @@ t.test('an invalid file rejects with the ConfigError loadConfig throws: same mes
   t.match(absent.message, `invalid config ${missing}:\n  - cannot read file: ENOENT`);
 });
 
-t.test('a path that is not a file name is passed as one argument, never through a shell', async (t) => {
+t.test('a path is passed as one argument, never through a shell or as a node flag', async (t) => {
   const odd = configFile('odd name; $(touch pwned) `x`.yaml', 'mode: audit\n');
   t.equal((await loadConfigInChild(odd)).mode, 'audit');
-  const dashes = configFile('--inspect.yaml', 'mode: warn\n');
-  t.equal((await loadConfigInChild(dashes)).mode, 'warn', 'a name starting with dashes is a path, not a node flag');
+  configFile('--inspect.yaml', 'mode: warn\n');
+  const cwd = process.cwd();
+  process.chdir(dir);
+  t.teardown(() => process.chdir(cwd));
+  t.equal((await loadConfigInChild('--inspect.yaml')).mode, 'warn', 'a relative name starting with dashes is a path');
 });
 
 /** The modules `from` imports at run time (type-only imports are erased), transitively; packages by name. */
@@ -77,7 +80,7 @@ function runtimeImports(from: string, seen = new Set<string>()): Set<string> {
   return seen;
 }
 
-t.test('serve does not import the YAML parser or the config loader', async (t) => {
+t.test('serve does not statically import the YAML parser or the config loader', async (t) => {
   const src = fileURLToPath(new URL('../../src/', import.meta.url));
   const imported = runtimeImports(join(src, 'cli', 'serve.ts'));
   t.ok(imported.has(join(src, 'cluster', 'cluster-side.ts')), 'the walk follows imports (sanity)');
@@ -87,15 +90,27 @@ t.test('serve does not import the YAML parser or the config loader', async (t) =
   }
 });
 
-t.test('a reader that writes anything but its answer is an error that says so, not a crash', async (t) => {
+/** Runs `body` with NODE_OPTIONS set, as a preload left in the environment would be; restores it after. */
+async function withNodeOptions<T>(t: Test, options: string, body: () => Promise<T>): Promise<T> {
   const saved = process.env.NODE_OPTIONS;
-  // A preload that prints, as a NODE_OPTIONS left in the environment could.
-  process.env.NODE_OPTIONS = "--import=data:text/javascript,process.stdout.write('hello-from-a-preload:')";
-  t.teardown(() => {
+  process.env.NODE_OPTIONS = options;
+  try {
+    return await body();
+  } finally {
     if (saved === undefined) delete process.env.NODE_OPTIONS;
     else process.env.NODE_OPTIONS = saved;
-  });
-  const failure = await failureOf(() => loadConfigInChild(undefined));
-  t.equal(failure.type, 'Error');
-  t.match(failure.message, /^reading the config failed: the config reader wrote something other than its JSON answer: hello-from-a-preload:\{"config":/);
+    t.comment(`NODE_OPTIONS restored to ${saved ?? '(unset)'}`);
+  }
+}
+
+t.test('a preload that prints (an APM agent, say) does not disturb the answer', async (t) => {
+  const config = await withNodeOptions(t, "--import=data:text/javascript,process.stdout.write('hello-from-a-preload');console.error('and-on-stderr')", () => loadConfigInChild(undefined));
+  t.same(config, loadConfig());
+});
+
+t.test('a reader that exits without answering, or hangs, is an error that says which', async (t) => {
+  const exited = await withNodeOptions(t, "--import=data:text/javascript,console.error('preload-gave-up');process.exit(3)", () => failureOf(() => loadConfigInChild(undefined)));
+  t.same(exited, { type: 'Error', message: 'reading the config failed: the config reader exited (code 3) without an answer\npreload-gave-up', problems: undefined });
+  const hung = await withNodeOptions(t, '--import=data:text/javascript,setInterval(()=>{},1e3);await(new(Promise)(()=>{}))', () => failureOf(() => loadConfigInChild(undefined, { timeoutMs: 1500 })));
+  t.same(hung, { type: 'Error', message: 'reading the config failed: no answer within 1.5 s', problems: undefined });
 });
