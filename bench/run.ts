@@ -717,7 +717,7 @@ async function main(): Promise<void> {
   const medianNote = options.repeats > 1 ? `; fixed-rate figures are the median of ${options.repeats} runs, each run in brackets` : '';
   process.stdout.write(`\nTargets (DESIGN.md "Performance targets"${medianNote})\n\n${table(['measure', 'measured', 'target', 'result'], results.map((c) => [c.target, c.measured, c.bound, c.pass ? 'pass' : 'miss']))}\n\n`);
   const { counters } = webhook.stats;
-  process.stdout.write(`peak RSS since start (VmHWM, warm-up included): webhook ${mib(webhook.peakRssMiB)}, ceiling ${mib(ceiling.peakRssMiB)}\nwebhook: cluster cache reads ${counters.namespaceReads ?? 'n/a'} namespace, ${counters.policyReads ?? 'n/a'} policy list; audit log ${(auditBytes / 1048576).toFixed(1)} MiB\n`);
+  process.stdout.write(`peak RSS since start (VmHWM, warm-up included): webhook ${mib(webhook.peakRssMiB)}, ceiling ${mib(ceiling.peakRssMiB)}\nwebhook: cluster cache reads ${counters.namespaceReads ?? 'n/a'} namespace, ${counters.policyReads ?? 'n/a'} policy list; audit log ${(auditBytes / 1048576).toFixed(1)} MiB, the writer waited for the log pipe ${counters.auditFullBufferWaits ?? 'n/a'} times and dropped ${counters.auditDroppedRecords ?? 'n/a'} records\n`);
   for (const run of [ceiling, webhook]) process.stdout.write(`${run.server} memory after the last phase: ${memoryLine(run.stats.memory)}\n`);
   for (const note of notes(ceiling, webhook, options, allocator)) process.stdout.write(`${note}\n`);
   const missed = results.filter((c) => !c.pass);
