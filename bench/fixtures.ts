@@ -11,7 +11,6 @@
  *
  * Bodies are compact JSON, as the API server sends them.
  */
-import { loadConfig } from '../src/config/load.ts';
 import type { Config } from '../src/config/types.ts';
 import type { AdmissionReview, KubeObject } from '../src/kube/admission-review.ts';
 import { renderBaseline } from '../src/policy/baseline.ts';
@@ -39,8 +38,12 @@ export const benchNamespaceView: NamespaceView = {
   terminating: false,
 };
 
-/** The namespace's baseline, as the reconciler would have applied it (steady state). */
-export function benchBaseline(config: Config = loadConfig()): NetworkPolicy[] {
+/**
+ * The namespace's baseline, as the reconciler would have applied it (steady state). The config
+ * is the caller's: importing the loader here would put the YAML parser and the config's
+ * validator into the benchmarked server, which `serve` keeps out (src/config/load-in-child.ts).
+ */
+export function benchBaseline(config: Config): NetworkPolicy[] {
   const seed = config.profiles.seed;
   if (seed === undefined) throw new Error('the built-in config has no "seed" profile');
   return renderBaseline(benchNamespace, seed, config);

@@ -80,13 +80,16 @@ function runtimeImports(from: string, seen = new Set<string>()): Set<string> {
   return seen;
 }
 
-t.test('serve does not statically import the YAML parser or the config loader', async (t) => {
+t.test('serve, and the bench server that stands in for it, do not statically import the YAML parser or the config loader', async (t) => {
   const src = fileURLToPath(new URL('../../src/', import.meta.url));
-  const imported = runtimeImports(join(src, 'cli', 'serve.ts'));
-  t.ok(imported.has(join(src, 'cluster', 'cluster-side.ts')), 'the walk follows imports (sanity)');
-  t.ok(imported.has('fastify'), 'the walk sees packages (sanity)');
-  for (const kept of ['yaml', join(src, 'config', 'load.ts'), join(src, 'config', 'config-validator.generated.ts')]) {
-    t.notOk(imported.has(kept), `serve does not import ${kept}`);
+  const bench = fileURLToPath(new URL('../../bench/', import.meta.url));
+  for (const server of [join(src, 'cli', 'serve.ts'), join(bench, 'webhook-server.ts')]) {
+    const imported = runtimeImports(server);
+    t.ok(imported.has(join(src, 'http', 'app.ts')), `the walk follows ${server}'s imports (sanity)`);
+    t.ok(imported.has('pino'), 'the walk sees packages (sanity)');
+    for (const kept of ['yaml', join(src, 'config', 'load.ts'), join(src, 'config', 'config-validator.generated.ts')]) {
+      t.notOk(imported.has(kept), `${server} does not import ${kept}`);
+    }
   }
 });
 
