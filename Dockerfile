@@ -25,22 +25,14 @@ RUN npm run build && npm prune --omit=dev --no-audit --no-fund
 # package-manager-less image would be nicer (less to exploit, fewer CVE reports), but slim
 # keeps `kubectl exec` debugging and ordinary tooling. The pod makes the difference small:
 # non-root, read-only root filesystem, no capabilities, RuntimeDefault seccomp.
-# To switch: FROM gcr.io/distroless/nodejs24-debian12, ENTRYPOINT ["/nodejs/bin/node", ...],
-# and, with no apt-get there, COPY libjemalloc.so.2 from a Debian 12 stage that installed it.
+# To switch: FROM gcr.io/distroless/nodejs24-debian12 and
+# ENTRYPOINT ["/nodejs/bin/node", "/app/dist/cli/main.js"].
 FROM node:24-bookworm-slim
 ENV NODE_ENV=production
-# jemalloc as node's malloc. glibc's malloc keeps, for the life of the process, the memory V8's
-# compiler threads allocate and free while optimising hot code; jemalloc hands it back. Measured
-# with npm run bench (README "Measured"): RSS under load ~10 MiB lower, and the webhook no
-# slower. The library is linked to one path whatever the architecture (dpkg says where Debian
-# put it), and the build fails if it is missing rather than ship without it. LD_PRELOAD also
-# reaches `kubectl exec` shells and the config reader serve forks; both run fine on it.
-RUN apt-get update \
- && apt-get install -y --no-install-recommends libjemalloc2 \
- && rm -rf /var/lib/apt/lists/* \
- && ln -s "$(dpkg -L libjemalloc2 | grep '/libjemalloc\.so\.2$')" /usr/local/lib/libjemalloc.so.2 \
- && test -e /usr/local/lib/libjemalloc.so.2
-ENV LD_PRELOAD=/usr/local/lib/libjemalloc.so.2
+# glibc's malloc, not jemalloc: jemalloc measured ~10 MiB less RSS under load (npm run bench
+# -- --allocator jemalloc), but under a stream of multi-megabyte hostile bodies it kept more
+# memory than glibc and the webhook was OOM-killed at the 256Mi limit in 3 of 8 runs of
+# npm run bench:hostile (README "Measured").
 WORKDIR /app
 COPY --from=build /app/node_modules ./node_modules
 COPY --from=build /app/dist ./dist
@@ -53,6 +45,6 @@ USER 10001:10001
 EXPOSE 8443
 # 8 MiB semi-spaces (V8's young generation): sized from the pod's 256Mi limit it would be 1 MiB,
 # and a webhook that parses a ~10 KB AdmissionReview per request then spends a third of its
-# time in GC. npm run bench measures with the same flag and allocator (bench/image-runtime.ts).
+# time in GC. npm run bench measures with the same flag (bench/image-runtime.ts).
 ENTRYPOINT ["node", "--max-semi-space-size=8", "/app/dist/cli/main.js"]
 CMD ["serve"]

@@ -21,7 +21,6 @@ import { parse as parseYaml } from 'yaml';
 import { type ControlPlane, startControlPlane, waitFor } from '../harness/control-plane.ts';
 import { stopAll } from '../harness/processes.ts';
 import { type Webhook, registerWebhooks, startWebhook } from '../harness/webhook.ts';
-import { chooseAllocator } from './image-runtime.ts';
 import { type Histograms, histogramQuantile, parseHistograms, subtract } from './prometheus.ts';
 import { cpuSeconds, machineBusySeconds, peakRssKiB } from './proc.ts';
 import { summarize } from './load.ts';
@@ -202,10 +201,8 @@ async function burst(cp: ControlPlane): Promise<void> {
 async function main(): Promise<void> {
   const cp = await startControlPlane();
   try {
-    // The image's allocator; its V8 flags are not passed (serve runs from source here, with the stripper's memory anyway).
-    const allocator = chooseAllocator('jemalloc');
-    const webhook = await startWebhook(cp, { env: allocator.env });
-    process.stdout.write(`control plane up in ${(cp.timings.totalMs / 1000).toFixed(1)} s; webhook pid ${webhook.pid} (serve from source, type stripping; malloc ${allocator.allocator}${allocator.note === undefined ? '' : `: ${allocator.note}`})\n`);
+    const webhook = await startWebhook(cp);
+    process.stdout.write(`control plane up in ${(cp.timings.totalMs / 1000).toFixed(1)} s; webhook pid ${webhook.pid} (serve from source, type stripping)\n`);
     const off = Array.from({ length: options.namespaces }, (_, i) => `without-${i}`);
     await createNamespaces(cp, off);
     const without = await runPhase(cp, 'without the webhooks', off, webhook);

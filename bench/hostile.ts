@@ -26,13 +26,14 @@ import { podReview } from './fixtures.ts';
 import { post, summarize } from './load.ts';
 import { peakRssKiB, sampleRss } from './proc.ts';
 
-const { values } = parseArgs({ options: { seconds: { type: 'string', default: '20' }, senders: { type: 'string', default: '16' }, rate: { type: 'string', default: '200' } } });
+const { values } = parseArgs({ options: { seconds: { type: 'string', default: '20' }, senders: { type: 'string', default: '16' }, rate: { type: 'string', default: '200' }, allocator: { type: 'string', default: 'glibc' } } });
 const seconds = Number(values.seconds);
 const senders = Number(values.senders);
 const rate = Number(values.rate);
 const memoryLimitBytes = 256 * 1024 * 1024;
 // As the image runs it: its V8 flags and its allocator.
-const allocator = chooseAllocator('jemalloc');
+if (values.allocator !== 'glibc' && values.allocator !== 'jemalloc') throw new Error('--allocator must be glibc (the image\'s) or jemalloc');
+const allocator = chooseAllocator(values.allocator);
 
 /** Just under the body limit, as close to the value and depth limits as the guard allows. */
 function hostileBodies(): Record<string, string> {

@@ -1,6 +1,6 @@
 /**
  * How the image runs node (Dockerfile; keep the two in step), so that the benches measure the
- * servers as they run in the pod: the same V8 flags and the same memory allocator.
+ * servers as they run in the pod, and how to try another allocator beside it.
  */
 import { existsSync } from 'node:fs';
 
@@ -11,9 +11,17 @@ import { existsSync } from 'node:fs';
  */
 export const imageNodeFlags: readonly string[] = ['--max-semi-space-size=8'];
 
-export type Allocator = 'jemalloc' | 'glibc';
+/** glibc: the image's (node's own malloc); jemalloc: measured beside it, not adopted (README "Measured"). */
+export type Allocator = 'glibc' | 'jemalloc';
 
-/** Where Debian's libjemalloc2 puts the library on this architecture (the image links it from there). */
+/**
+ * The settings jemalloc was measured with: freed pages back after 1 s instead of its default
+ * 10 s, which under hostile bodies got the webhook OOM-killed at 256 MiB in 2 of 3 runs (1 s:
+ * 1 of 5; 0: none, but ~20-40 % more CPU per request at peak).
+ */
+export const jemallocConf = 'dirty_decay_ms:1000,muzzy_decay_ms:0';
+
+/** Where Debian's libjemalloc2 puts the library on this architecture. */
 function debianJemallocPath(): string | undefined {
   const triplet = { x64: 'x86_64-linux-gnu', arm64: 'aarch64-linux-gnu' }[process.arch as string];
   return triplet === undefined ? undefined : `/usr/lib/${triplet}/libjemalloc.so.2`;
@@ -22,24 +30,18 @@ function debianJemallocPath(): string | undefined {
 export interface AllocatorChoice {
   /** What the servers actually run on. */
   readonly allocator: Allocator;
-  /** Their environment's additions (LD_PRELOAD for jemalloc). */
+  /** Their environment's additions (LD_PRELOAD and MALLOC_CONF for jemalloc). */
   readonly env: Readonly<Record<string, string>>;
-  /** Why the servers do not run on the allocator asked for, when they do not. */
+  /** Why the servers do not run on the allocator asked for, or how it differs from the image. */
   readonly note?: string;
 }
 
-/**
- * The image preloads jemalloc (LD_PRELOAD): glibc's malloc keeps what V8's compiler threads
- * free for the life of the process, jemalloc hands it back (README "Measured" has the figures).
- * Asking for jemalloc where libjemalloc2 is not installed runs the servers on glibc and says so.
- */
+/** The image's allocator, or jemalloc preloaded for comparison where libjemalloc2 is installed. */
 export function chooseAllocator(wanted: Allocator): AllocatorChoice {
   if (wanted === 'glibc') return { allocator: 'glibc', env: {} };
   const library = debianJemallocPath();
-  if (library !== undefined && existsSync(library)) return { allocator: 'jemalloc', env: { LD_PRELOAD: library } };
-  return {
-    allocator: 'glibc',
-    env: {},
-    note: `jemalloc, which the image preloads, is not installed here (${library ?? `no Debian path for ${process.arch}`}; apt-get install libjemalloc2): the servers run on glibc's malloc, and their RSS is not the image's`,
-  };
+  if (library !== undefined && existsSync(library)) {
+    return { allocator: 'jemalloc', env: { LD_PRELOAD: library, MALLOC_CONF: jemallocConf }, note: "jemalloc preloaded for comparison: the image runs glibc's malloc, so these are not the image's figures" };
+  }
+  return { allocator: 'glibc', env: {}, note: `jemalloc is not installed here (${library ?? `no Debian path for ${process.arch}`}; apt-get install libjemalloc2): the servers run on glibc's malloc, as the image does` };
 }

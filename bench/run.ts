@@ -65,7 +65,7 @@ interface Options {
   readonly heapMiB?: number;
   /** Extra flags for the servers' node, e.g. V8 GC tuning to try. */
   readonly nodeOptions: readonly string[];
-  /** The servers' malloc: the image's jemalloc, or glibc's for comparison. */
+  /** The servers' malloc: the image's (glibc), or jemalloc for comparison. */
   readonly allocator: Allocator;
   readonly cpuProf: boolean;
   readonly observeGc: boolean;
@@ -99,7 +99,7 @@ const usage = `usage: node bench/run.ts [options]
                         manifest's 256Mi memory limit); host: V8's default for this machine's RAM
   --node-options="..."  node/V8 flags for both servers (default: the image's, ${imageNodeFlags.join(' ')};
                         --node-options= runs without them)
-  --allocator A         jemalloc (default: the image preloads it) or glibc, for both servers
+  --allocator A         glibc (default: the image's) or jemalloc (preloaded, for comparison), both servers
   --cpu-prof            profile both servers and print where their time goes in the peak
                         phases (the profiler costs CPU and holds its samples in memory)
   --gc                  also count the servers' GC pauses (costs them ~1 % CPU)
@@ -130,7 +130,7 @@ function readOptions(): Options {
       'from-source': { type: 'boolean', default: false },
       'heap-mib': { type: 'string', default: String(podHeapMiB) },
       'node-options': { type: 'string', default: imageNodeFlags.join(' ') },
-      allocator: { type: 'string', default: 'jemalloc' },
+      allocator: { type: 'string', default: 'glibc' },
       'cpu-prof': { type: 'boolean', default: false },
       gc: { type: 'boolean', default: false },
       keep: { type: 'boolean', default: false },
@@ -149,7 +149,7 @@ function readOptions(): Options {
     return value;
   };
   if (values['rate-driver'] !== 'paced' && values['rate-driver'] !== 'autocannon') throw new Error('--rate-driver must be paced or autocannon');
-  if (values.allocator !== 'jemalloc' && values.allocator !== 'glibc') throw new Error('--allocator must be jemalloc or glibc');
+  if (values.allocator !== 'glibc' && values.allocator !== 'jemalloc') throw new Error('--allocator must be glibc or jemalloc');
   return {
     duration: positive('duration', values.duration),
     warmup: positive('warmup', values.warmup),
@@ -655,7 +655,6 @@ function checks(ceiling: ServerRun, webhook: ServerRun, options: Options): Check
 function notes(ceiling: ServerRun, webhook: ServerRun, options: Options, allocator: AllocatorChoice): string[] {
   const out: string[] = [];
   if (allocator.note !== undefined) out.push(`NOTE: ${allocator.note}.`);
-  if (allocator.note === undefined && allocator.allocator === 'glibc') out.push("NOTE: --allocator glibc: the image preloads jemalloc; glibc's malloc keeps more of what V8's compiler threads free, so RSS is higher here than in the pod.");
   const busiest = Math.max(...[ceiling, webhook].flatMap((run) => run.phases.map((p) => p.otherCpu ?? 0)));
   if (busiest > 0.1) {
     out.push(`NOTE: other processes on this machine used up to ${pct(busiest)} of a CPU during a phase (column "other CPU"): they competed with the server and the load generator, so these numbers are disturbed; rerun on a quiet machine`);
@@ -697,7 +696,7 @@ async function main(): Promise<void> {
   const header = [
     `netpol-hygiene benchmark, ${new Date().toISOString()}`,
     `node ${process.version}, ${cpus().length} x ${cpus()[0]?.model ?? 'unknown CPU'}; ${pinning === undefined ? 'no CPU pinning (taskset unavailable or 1 core): load generator and server share the CPUs' : `load generator pinned to CPU ${pinning.loadCpu}, server to CPU ${pinning.serverCpu}`}`,
-    `servers run ${options.fromSource ? 'from source (.ts via type stripping)' : 'as compiled JavaScript (bench/.build, as the image runs dist/)'}, NODE_ENV=production, ${options.heapMiB === undefined ? "V8 heap sized for this host's RAM" : `V8 heap ${options.heapMiB} MiB (as Node sizes it in the pod's 256Mi memory limit)`}${options.nodeOptions.length > 0 ? `, node flags ${options.nodeOptions.join(' ')}` : ''}, malloc: ${allocator.allocator === 'jemalloc' ? `jemalloc (LD_PRELOAD=${allocator.env.LD_PRELOAD}, as the image)` : 'glibc'}, HTTPS, keep-alive`,
+    `servers run ${options.fromSource ? 'from source (.ts via type stripping)' : 'as compiled JavaScript (bench/.build, as the image runs dist/)'}, NODE_ENV=production, ${options.heapMiB === undefined ? "V8 heap sized for this host's RAM" : `V8 heap ${options.heapMiB} MiB (as Node sizes it in the pod's 256Mi memory limit)`}${options.nodeOptions.length > 0 ? `, node flags ${options.nodeOptions.join(' ')}` : ''}, malloc: ${allocator.allocator === 'jemalloc' ? `jemalloc (LD_PRELOAD=${allocator.env.LD_PRELOAD}, MALLOC_CONF=${allocator.env.MALLOC_CONF}; not the image's)` : "glibc (the image's)"}, HTTPS, keep-alive`,
     `bodies: Pod AdmissionReview from a Deployment, /mutate ${bodySize('mutate')} (no tier label: patched), /validate ${bodySize('validate')} (tier label set); a fresh uid per request`,
     `audit: one pino JSON line per admission to the webhook's stdout, a FIFO drained into a file in ${work} as a container runtime does (its cost is in every number below)`,
     `phases per server: warm-up ${options.warmup} s closed loop, then ${pacedWarmupSeconds} s per route at the fixed rate; ${options.rate} req/s x ${options.duration} s on /mutate then /validate, ${options.repeats} times, over ${options.connections} connections (${options.rateDriver === 'paced' ? 'paced, open loop' : 'autocannon overallRate'}); peak ${options.peakConnections} connections x ${options.duration} s on /validate then /mutate (autocannon, closed loop)`,
