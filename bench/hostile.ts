@@ -24,7 +24,7 @@ import type { ChildMessage } from './child.ts';
 import { chooseAllocator, imageNodeFlags } from './image-runtime.ts';
 import { podReview } from './fixtures.ts';
 import { post, summarize } from './load.ts';
-import { peakRssKiB, sampleRss } from './proc.ts';
+import { anonRssKiB, peakRssKiB, sampleRss } from './proc.ts';
 
 const { values } = parseArgs({ options: { seconds: { type: 'string', default: '20' }, senders: { type: 'string', default: '16' }, rate: { type: 'string', default: '200' }, allocator: { type: 'string', default: 'glibc' } } });
 const seconds = Number(values.seconds);
@@ -139,11 +139,11 @@ async function main(): Promise<void> {
     console.log(`hostile bodies: ${Object.entries(bodies).map(([name, body]) => `${name} ${(body.length / 1048576).toFixed(2)} MB`).join(', ')}`);
 
     const rss = sampleRss(child.pid as number, 25);
-    // Anonymous memory is what a memory limit cannot reclaim; file-backed pages (the node binary) it can.
+    // Read through proc.ts, which answers undefined once the webhook is gone (OOM-killed, say),
+    // so that the run still reports the death and removes its directory.
     let peakAnonKiB = 0;
     const anonSampler = setInterval(() => {
-      const kib = /^RssAnon:\s+(\d+) kB$/m.exec(readFileSync(`/proc/${child.pid}/status`, 'utf8'))?.[1];
-      if (kib !== undefined) peakAnonKiB = Math.max(peakAnonKiB, Number(kib));
+      peakAnonKiB = Math.max(peakAnonKiB, anonRssKiB(child.pid as number) ?? 0);
     }, 25);
     const deadline = Date.now() + seconds * 1000;
     const hostileStatuses = new Map<string, number>();

@@ -7,7 +7,7 @@ import { readFileSync } from 'node:fs';
 /** USER_HZ, the unit of utime/stime in /proc/<pid>/stat; 100 on every mainstream Linux. */
 const clockTicksPerSecond = 100;
 
-function statusField(pid: number, field: 'VmRSS' | 'VmHWM'): number | undefined {
+function statusField(pid: number, field: 'VmRSS' | 'VmHWM' | 'RssAnon'): number | undefined {
   try {
     const match = new RegExp(`^${field}:\\s+(\\d+) kB$`, 'm').exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
     return match === null ? undefined : Number(match[1]);
@@ -18,6 +18,11 @@ function statusField(pid: number, field: 'VmRSS' | 'VmHWM'): number | undefined 
 
 export function rssKiB(pid: number): number | undefined {
   return statusField(pid, 'VmRSS');
+}
+
+/** The anonymous part of its RSS: what a memory limit cannot reclaim (file-backed pages, the node binary, it can). */
+export function anonRssKiB(pid: number): number | undefined {
+  return statusField(pid, 'RssAnon');
 }
 
 /** The process's peak RSS since it started (high-water mark). */

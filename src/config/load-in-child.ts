@@ -27,7 +27,7 @@ const childScript = fileURLToPath(new URL(`./config-child${import.meta.url.endsW
  */
 export function loadConfigInChild(path: string | undefined, { timeoutMs = defaultTimeoutMs } = {}): Promise<Config> {
   return new Promise((resolve, reject) => {
-    const child = fork(childScript, path === undefined ? [] : [path], { execArgv: [], stdio: ['ignore', 'ignore', 'pipe', 'ipc'], serialization: 'json' });
+    const child = fork(childScript, path === undefined ? [] : [path], { execArgv: [], stdio: ['ignore', 'ignore', 'pipe', 'ipc'] });
     let stderr = '';
     let reply: ConfigChildReply | undefined;
     let timedOut = false;

@@ -1,7 +1,7 @@
 // `serve` reads its config in a short-lived child process (src/config/load-in-child.ts), so the
 // YAML parser and the schema validator never load into the long-lived server. What it returns
 // must be exactly what loadConfig returns or throws, and the server must not import them anyway.
-import t, { type Test } from 'tap';
+import t from 'tap';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
@@ -94,7 +94,7 @@ t.test('serve, and the bench server that stands in for it, do not statically imp
 });
 
 /** Runs `body` with NODE_OPTIONS set, as a preload left in the environment would be; restores it after. */
-async function withNodeOptions<T>(t: Test, options: string, body: () => Promise<T>): Promise<T> {
+async function withNodeOptions<T>(options: string, body: () => Promise<T>): Promise<T> {
   const saved = process.env.NODE_OPTIONS;
   process.env.NODE_OPTIONS = options;
   try {
@@ -102,18 +102,17 @@ async function withNodeOptions<T>(t: Test, options: string, body: () => Promise<
   } finally {
     if (saved === undefined) delete process.env.NODE_OPTIONS;
     else process.env.NODE_OPTIONS = saved;
-    t.comment(`NODE_OPTIONS restored to ${saved ?? '(unset)'}`);
   }
 }
 
 t.test('a preload that prints (an APM agent, say) does not disturb the answer', async (t) => {
-  const config = await withNodeOptions(t, "--import=data:text/javascript,process.stdout.write('hello-from-a-preload');console.error('and-on-stderr')", () => loadConfigInChild(undefined));
+  const config = await withNodeOptions("--import=data:text/javascript,process.stdout.write('hello-from-a-preload');console.error('and-on-stderr')", () => loadConfigInChild(undefined));
   t.same(config, loadConfig());
 });
 
 t.test('a reader that exits without answering, or hangs, is an error that says which', async (t) => {
-  const exited = await withNodeOptions(t, "--import=data:text/javascript,console.error('preload-gave-up');process.exit(3)", () => failureOf(() => loadConfigInChild(undefined)));
+  const exited = await withNodeOptions("--import=data:text/javascript,console.error('preload-gave-up');process.exit(3)", () => failureOf(() => loadConfigInChild(undefined)));
   t.same(exited, { type: 'Error', message: 'reading the config failed: the config reader exited (code 3) without an answer\npreload-gave-up', problems: undefined });
-  const hung = await withNodeOptions(t, '--import=data:text/javascript,setInterval(()=>{},1e3);await(new(Promise)(()=>{}))', () => failureOf(() => loadConfigInChild(undefined, { timeoutMs: 1500 })));
+  const hung = await withNodeOptions('--import=data:text/javascript,setInterval(()=>{},1e3);await(new(Promise)(()=>{}))', () => failureOf(() => loadConfigInChild(undefined, { timeoutMs: 1500 })));
   t.same(hung, { type: 'Error', message: 'reading the config failed: no answer within 1.5 s', problems: undefined });
 });
