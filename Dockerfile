@@ -33,6 +33,12 @@ ENV NODE_ENV=production
 # -- --allocator jemalloc), but under a stream of multi-megabyte hostile bodies it kept more
 # memory than glibc and the webhook was OOM-killed at the 256Mi limit in 3 of 8 runs of
 # npm run bench:hostile (README "Measured").
+# glibc with a fixed 32 KiB mmap threshold: V8's compile jobs allocate megabytes in 32 KiB
+# segments on worker threads, and with the default (a threshold that rises to the largest block
+# freed) glibc's per-thread arenas kept them after use; with it, freed blocks of 32 KiB or more
+# go back to the kernel at once. npm run bench measures with the same setting
+# (bench/image-runtime.ts imageEnvironment).
+ENV GLIBC_TUNABLES=glibc.malloc.mmap_threshold=32768
 WORKDIR /app
 COPY --from=build /app/node_modules ./node_modules
 COPY --from=build /app/dist ./dist

@@ -135,7 +135,7 @@ async function main(): Promise<void> {
     const agent = new Agent({ keepAlive: true, ca: ca.certPem, maxSockets: senders });
     const target = { port, path: '/mutate', agent };
     const idleRss = peakRssKiB(child.pid as number);
-    console.log(`webhook pid ${child.pid}, ${cgroup === undefined ? 'NO memory cgroup (not permitted here): RSS is compared with 256 MiB' : `memory cgroup limit 256 MiB (${cgroup.dir})`}, Node flags ${imageNodeFlags.join(' ')}, malloc ${allocator.allocator}${allocator.note === undefined ? '' : ` (${allocator.note})`}`);
+    console.log(`webhook pid ${child.pid}, ${cgroup === undefined ? 'NO memory cgroup (not permitted here): RSS is compared with 256 MiB' : `memory cgroup limit 256 MiB (${cgroup.dir})`}, Node flags ${imageNodeFlags.join(' ')}, malloc ${allocator.allocator} (${Object.entries(allocator.env).map(([name, value]) => `${name}=${value}`).join(' ')})${allocator.note === undefined ? '' : ` (${allocator.note})`}`);
     console.log(`hostile bodies: ${Object.entries(bodies).map(([name, body]) => `${name} ${(body.length / 1048576).toFixed(2)} MB`).join(', ')}`);
 
     const rss = sampleRss(child.pid as number, 25);

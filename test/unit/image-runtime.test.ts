@@ -2,7 +2,7 @@
 // the Dockerfile and that module in step, so a changed flag or allocator cannot go unmeasured.
 import t from 'tap';
 import { existsSync, readFileSync } from 'node:fs';
-import { chooseAllocator, imageNodeFlags, jemallocConf } from '../../bench/image-runtime.ts';
+import { chooseAllocator, imageEnvironment, imageNodeFlags, jemallocConf } from '../../bench/image-runtime.ts';
 
 const dockerfile = readFileSync(new URL('../../Dockerfile', import.meta.url), 'utf8');
 /** The runtime stage: everything after the last FROM. */
@@ -17,9 +17,11 @@ t.test("the image's ENTRYPOINT passes node exactly the flags the benches use", a
   t.equal(args.at(-1), '/app/dist/cli/main.js');
 });
 
-t.test("the image runs glibc's malloc, which is what the benches measure by default", async (t) => {
-  t.notMatch(runtimeStage, /^ENV (LD_PRELOAD|MALLOC_CONF)=/m, 'no allocator preloaded or tuned');
-  t.same(chooseAllocator('glibc'), { allocator: 'glibc', env: {} });
+t.test("the image runs glibc's malloc with the settings the benches measure by default", async (t) => {
+  t.notMatch(runtimeStage, /^ENV (LD_PRELOAD|MALLOC_CONF|MALLOC_[A-Z_]+_)=/m, 'no allocator preloaded, no jemalloc or legacy malloc variables');
+  const imageEnv = Object.fromEntries([...runtimeStage.matchAll(/^ENV (\w+)=(\S+)$/gm)].map(([, name, value]) => [name, value]));
+  t.same(imageEnv, { NODE_ENV: 'production', ...imageEnvironment }, 'the image sets exactly the environment the benches give the servers');
+  t.same(chooseAllocator('glibc'), { allocator: 'glibc', env: imageEnvironment });
 });
 
 t.test('jemalloc, for comparison, is preloaded where installed and its absence is said', async (t) => {
@@ -30,7 +32,7 @@ t.test('jemalloc, for comparison, is preloaded where installed and its absence i
     t.equal(choice.allocator, 'jemalloc');
     t.match(choice.note, /not the image's figures/);
   } else {
-    t.same(choice, { allocator: 'glibc', env: {}, note: choice.note });
+    t.same(choice, { allocator: 'glibc', env: imageEnvironment, note: choice.note });
     t.match(choice.note, /not installed here .*apt-get install libjemalloc2.*as the image does/);
   }
 });
