@@ -1,6 +1,7 @@
-import { Counter, Registry, collectDefaultMetrics } from 'prom-client';
+import { Counter, Registry } from 'prom-client';
 import type { AuditRecord } from '../audit/audit-log.ts';
 import { AdmissionSeries } from './admission-series.ts';
+import { registerProcessMetrics } from './process-metrics.ts';
 import { type StateSources, attachStateGauges } from './state-gauges.ts';
 
 /** What GET /metrics answers. */
@@ -26,7 +27,7 @@ export interface WebhookMetrics {
 
 export function createMetrics(options: { readonly processMetrics?: boolean } = {}): WebhookMetrics {
   const registry = new Registry();
-  if (options.processMetrics !== false) collectDefaultMetrics({ register: registry });
+  if (options.processMetrics !== false) registerProcessMetrics(registry);
   const admission = new AdmissionSeries(registry);
   const rejections = new Counter({
     name: 'netpol_hygiene_transport_rejections_total',

@@ -1,4 +1,5 @@
 import t from 'tap';
+import { Registry, collectDefaultMetrics } from 'prom-client';
 import type { AdmissionAuditRecord, RepairAuditRecord } from '../../src/audit/audit-log.ts';
 import { repairReason } from '../../src/metrics/labels.ts';
 import { createMetrics } from '../../src/metrics/metrics.ts';
@@ -117,4 +118,15 @@ t.test('audit writer totals are counters per sink; a file sink is labelled "file
   t.same(await lines(metrics, 'netpol_hygiene_audit_records_written_total{'), ['netpol_hygiene_audit_records_written_total{sink="stdout"} 25', 'netpol_hygiene_audit_records_written_total{sink="file"} 9']);
   t.same(await lines(metrics, 'netpol_hygiene_audit_records_dropped_total{'), ['netpol_hygiene_audit_records_dropped_total{sink="stdout"} 0', 'netpol_hygiene_audit_records_dropped_total{sink="file"} 2']);
   t.same(await lines(metrics, 'netpol_hygiene_audit_buffered_bytes{'), ['netpol_hygiene_audit_buffered_bytes{sink="stdout"} 0', 'netpol_hygiene_audit_buffered_bytes{sink="file"} 100']);
+});
+
+t.test("the process metrics are prom-client's defaults without its GC histogram, which allocates per collection", async (t) => {
+  const families = (exposition: string): string[] => [...exposition.matchAll(/^# TYPE ((?:process|nodejs)_\S+) (\S+)$/gm)].map(([, name, type]) => `${name} ${type}`);
+  const defaults = new Registry();
+  collectDefaultMetrics({ register: defaults });
+  const ours = families((await createMetrics().exposition()).body);
+  t.same(ours, families(await defaults.metrics()).filter((family) => family !== 'nodejs_gc_duration_seconds histogram'), 'every other default, in the same order');
+  t.ok(ours.includes('process_resident_memory_bytes gauge') && ours.includes('nodejs_eventloop_lag_seconds gauge'), 'memory and event-loop lag are there');
+  t.notOk(ours.some((family) => family.startsWith('nodejs_gc_')), 'no GC histogram');
+  t.same(families((await createMetrics({ processMetrics: false }).exposition()).body), [], 'none when turned off');
 });
