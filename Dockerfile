@@ -34,8 +34,8 @@ ENV NODE_ENV=production
 # memory than glibc and the webhook was OOM-killed at the 256Mi limit in 3 of 8 runs of
 # npm run bench:hostile (README "Measured").
 # glibc with a fixed 32 KiB mmap threshold: V8's compile jobs allocate megabytes in 32 KiB
-# segments on worker threads, and with the default (a threshold that rises to the largest block
-# freed) glibc's per-thread arenas kept them after use; with it, freed blocks of 32 KiB or more
+# segments on worker threads, and with the default (a threshold that rises to the largest mapped
+# block freed) glibc's per-thread arenas kept them after use; with it, freed blocks of 32 KiB or more
 # go back to the kernel at once. npm run bench measures with the same setting
 # (bench/image-runtime.ts imageEnvironment).
 ENV GLIBC_TUNABLES=glibc.malloc.mmap_threshold=32768

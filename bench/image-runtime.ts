@@ -14,9 +14,9 @@ export const imageNodeFlags: readonly string[] = ['--max-semi-space-size=8'];
 /**
  * The ENV the image sets for glibc's malloc. A fixed mmap threshold of 32 KiB: every block of
  * 32 KiB or more gets its own mapping, handed back to the kernel when freed. That is what V8's
- * compile jobs allocate their zones in (segments of up to 32 KiB, megabytes per optimised
- * function, on the platform's worker threads), and what a hostile multi-megabyte body is read
- * into. With glibc's default the threshold rises to the largest block freed so far, and those
+ * compile jobs allocate their zones in (segments of up to 32 KiB, up to megabytes per compile,
+ * on the platform's worker threads), and what a hostile multi-megabyte body is read
+ * into. With glibc's default the threshold rises to the largest mapped block freed so far, and those
  * blocks then come from the per-thread arenas, which keep them. Measured under the bench's
  * fixed-rate load (malloc_stats): the webhook's malloc held 34.6 MiB for 12.2 in use, and
  * 16.3 for 12.2 with this. A review's own allocations (a ~10 KB body, TLS records) stay below it.
