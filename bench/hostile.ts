@@ -21,7 +21,7 @@ import { Worker } from 'node:worker_threads';
 import { createCertificateAuthority, issueCertificate } from '../src/certs/authority.ts';
 import { defaultTransportLimits } from '../src/http/limits.ts';
 import type { ChildMessage } from './child.ts';
-import { chooseAllocator, imageNodeFlags } from './image-runtime.ts';
+import { chooseAllocator, describeAllocator, imageNodeFlags, parseAllocator } from './image-runtime.ts';
 import { podReview } from './fixtures.ts';
 import { post, summarize } from './load.ts';
 import { anonRssKiB, peakRssKiB, sampleRss } from './proc.ts';
@@ -32,8 +32,7 @@ const senders = Number(values.senders);
 const rate = Number(values.rate);
 const memoryLimitBytes = 256 * 1024 * 1024;
 // As the image runs it: its V8 flags and its allocator.
-if (values.allocator !== 'glibc' && values.allocator !== 'jemalloc') throw new Error('--allocator must be glibc (the image\'s) or jemalloc');
-const allocator = chooseAllocator(values.allocator);
+const allocator = chooseAllocator(parseAllocator(values.allocator));
 
 /** Just under the body limit, as close to the value and depth limits as the guard allows. */
 function hostileBodies(): Record<string, string> {
@@ -135,7 +134,7 @@ async function main(): Promise<void> {
     const agent = new Agent({ keepAlive: true, ca: ca.certPem, maxSockets: senders });
     const target = { port, path: '/mutate', agent };
     const idleRss = peakRssKiB(child.pid as number);
-    console.log(`webhook pid ${child.pid}, ${cgroup === undefined ? 'NO memory cgroup (not permitted here): RSS is compared with 256 MiB' : `memory cgroup limit 256 MiB (${cgroup.dir})`}, Node flags ${imageNodeFlags.join(' ')}, malloc ${allocator.allocator} (${Object.entries(allocator.env).map(([name, value]) => `${name}=${value}`).join(' ')})${allocator.note === undefined ? '' : ` (${allocator.note})`}`);
+    console.log(`webhook pid ${child.pid}, ${cgroup === undefined ? 'NO memory cgroup (not permitted here): RSS is compared with 256 MiB' : `memory cgroup limit 256 MiB (${cgroup.dir})`}, Node flags ${imageNodeFlags.join(' ')}, malloc ${describeAllocator(allocator)}${allocator.note === undefined ? '' : ` (${allocator.note})`}`);
     console.log(`hostile bodies: ${Object.entries(bodies).map(([name, body]) => `${name} ${(body.length / 1048576).toFixed(2)} MB`).join(', ')}`);
 
     const rss = sampleRss(child.pid as number, 25);

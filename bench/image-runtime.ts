@@ -48,6 +48,18 @@ export interface AllocatorChoice {
   readonly note?: string;
 }
 
+/** The benches' --allocator flag. */
+export function parseAllocator(text: string): Allocator {
+  if (text !== 'glibc' && text !== 'jemalloc') throw new Error(`--allocator must be glibc (the image's) or jemalloc, got "${text}"`);
+  return text;
+}
+
+/** What the benches print about the servers' malloc: which one, and the environment that sets it up. */
+export function describeAllocator(choice: AllocatorChoice): string {
+  const env = Object.entries(choice.env).map(([name, value]) => `${name}=${value}`).join(' ');
+  return choice.allocator === 'jemalloc' ? `jemalloc (${env}; not the image's)` : `glibc, as the image runs it (${env})`;
+}
+
 /** The image's allocator, or jemalloc preloaded for comparison where libjemalloc2 is installed. */
 export function chooseAllocator(wanted: Allocator): AllocatorChoice {
   if (wanted === 'glibc') return { allocator: 'glibc', env: imageEnvironment };

@@ -28,7 +28,7 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { createCertificateAuthority, issueCertificate } from '../src/certs/authority.ts';
 import type { ChildMessage, ChildStats, ParentMessage } from './child.ts';
-import { type Allocator, type AllocatorChoice, chooseAllocator, imageNodeFlags } from './image-runtime.ts';
+import { type Allocator, type AllocatorChoice, chooseAllocator, describeAllocator, imageNodeFlags, parseAllocator } from './image-runtime.ts';
 import { autocannonUidPlaceholder, reviewBody, reviewBodyTemplate, type Variant } from './fixtures.ts';
 import { type LoadResult, cannonLoad, failures, pacedLoad, post, requestsPerSecond } from './load.ts';
 import { cpuSeconds, machineBusySeconds, peakRssKiB, sampleRss } from './proc.ts';
@@ -149,7 +149,6 @@ function readOptions(): Options {
     return value;
   };
   if (values['rate-driver'] !== 'paced' && values['rate-driver'] !== 'autocannon') throw new Error('--rate-driver must be paced or autocannon');
-  if (values.allocator !== 'glibc' && values.allocator !== 'jemalloc') throw new Error('--allocator must be glibc or jemalloc');
   return {
     duration: positive('duration', values.duration),
     warmup: positive('warmup', values.warmup),
@@ -161,7 +160,7 @@ function readOptions(): Options {
     fromSource: values['from-source'],
     heapMiB: values['heap-mib'] === 'host' ? undefined : Math.round(positive('heap-mib', values['heap-mib'])),
     nodeOptions: values['node-options'].split(/\s+/).filter((flag) => flag !== ''),
-    allocator: values.allocator,
+    allocator: parseAllocator(values.allocator),
     cpuProf: values['cpu-prof'],
     extras: values.extras,
     observeGc: values.gc,
@@ -696,7 +695,7 @@ async function main(): Promise<void> {
   const header = [
     `netpol-hygiene benchmark, ${new Date().toISOString()}`,
     `node ${process.version}, ${cpus().length} x ${cpus()[0]?.model ?? 'unknown CPU'}; ${pinning === undefined ? 'no CPU pinning (taskset unavailable or 1 core): load generator and server share the CPUs' : `load generator pinned to CPU ${pinning.loadCpu}, server to CPU ${pinning.serverCpu}`}`,
-    `servers run ${options.fromSource ? 'from source (.ts via type stripping)' : 'as compiled JavaScript (bench/.build, as the image runs dist/)'}, NODE_ENV=production, ${options.heapMiB === undefined ? "V8 heap sized for this host's RAM" : `V8 heap ${options.heapMiB} MiB (as Node sizes it in the pod's 256Mi memory limit)`}${options.nodeOptions.length > 0 ? `, node flags ${options.nodeOptions.join(' ')}` : ''}, malloc: ${allocator.allocator === 'jemalloc' ? `jemalloc (LD_PRELOAD=${allocator.env.LD_PRELOAD}, MALLOC_CONF=${allocator.env.MALLOC_CONF}; not the image's)` : `glibc, as the image runs it (${Object.entries(allocator.env).map(([name, value]) => `${name}=${value}`).join(' ')})`}, HTTPS, keep-alive`,
+    `servers run ${options.fromSource ? 'from source (.ts via type stripping)' : 'as compiled JavaScript (bench/.build, as the image runs dist/)'}, NODE_ENV=production, ${options.heapMiB === undefined ? "V8 heap sized for this host's RAM" : `V8 heap ${options.heapMiB} MiB (as Node sizes it in the pod's 256Mi memory limit)`}${options.nodeOptions.length > 0 ? `, node flags ${options.nodeOptions.join(' ')}` : ''}, malloc: ${describeAllocator(allocator)}, HTTPS, keep-alive`,
     `bodies: Pod AdmissionReview from a Deployment, /mutate ${bodySize('mutate')} (no tier label: patched), /validate ${bodySize('validate')} (tier label set); a fresh uid per request`,
     `audit: one pino JSON line per admission to the webhook's stdout, a FIFO drained into a file in ${work} as a container runtime does (its cost is in every number below)`,
     `phases per server: warm-up ${options.warmup} s closed loop, then ${pacedWarmupSeconds} s per route at the fixed rate; ${options.rate} req/s x ${options.duration} s on /mutate then /validate, ${options.repeats} times, over ${options.connections} connections (${options.rateDriver === 'paced' ? 'paced, open loop' : 'autocannon overallRate'}); peak ${options.peakConnections} connections x ${options.duration} s on /validate then /mutate (autocannon, closed loop)`,

@@ -2,7 +2,7 @@
 // the Dockerfile and that module in step, so a changed flag or allocator cannot go unmeasured.
 import t from 'tap';
 import { existsSync, readFileSync } from 'node:fs';
-import { chooseAllocator, imageEnvironment, imageNodeFlags, jemallocConf } from '../../bench/image-runtime.ts';
+import { chooseAllocator, describeAllocator, imageEnvironment, imageNodeFlags, jemallocConf, parseAllocator } from '../../bench/image-runtime.ts';
 
 const dockerfile = readFileSync(new URL('../../Dockerfile', import.meta.url), 'utf8');
 /** The runtime stage: everything after the last FROM. */
@@ -35,4 +35,11 @@ t.test('jemalloc, for comparison, is preloaded where installed and its absence i
     t.same(choice, { allocator: 'glibc', env: imageEnvironment, note: choice.note });
     t.match(choice.note, /not installed here .*apt-get install libjemalloc2.*as the image does/);
   }
+});
+
+t.test('the benches read --allocator strictly and say what the servers run on', async (t) => {
+  t.equal(parseAllocator('jemalloc'), 'jemalloc');
+  t.throws(() => parseAllocator('tcmalloc'), { message: `--allocator must be glibc (the image's) or jemalloc, got "tcmalloc"` });
+  t.equal(describeAllocator(chooseAllocator('glibc')), 'glibc, as the image runs it (GLIBC_TUNABLES=glibc.malloc.mmap_threshold=32768)');
+  t.equal(describeAllocator({ allocator: 'jemalloc', env: { LD_PRELOAD: '/lib/j.so', MALLOC_CONF: 'x:1' } }), "jemalloc (LD_PRELOAD=/lib/j.so MALLOC_CONF=x:1; not the image's)");
 });
