@@ -9,6 +9,7 @@ import { type AdmissionReview, admissionApiVersion, admissionReviewSchema } from
 import { validate as validateAdmissionReview } from '../kube/admission-review-validator.generated.ts';
 import { type TransportRejection, clientCertificateRequired, clientErrorRejection, missingHost, notFound, rawHttpResponse, transportError } from './errors.ts';
 import { type InFlight, registerInFlightGate } from './in-flight-gate.ts';
+import { graceSlowHandshake, handshakeTimeoutCode } from './handshake-grace.ts';
 import { parseJsonBody } from './json-shape-guard.ts';
 import { type TransportLimits, defaultTransportLimits } from './limits.ts';
 
@@ -147,8 +148,16 @@ function serverOptions(deps: AppDeps, limits: TransportLimits): FastifyServerOpt
     keepAliveTimeout: Math.min(limits.idleTimeoutMs, 72_000),
     return503OnClosing: false,
     clientErrorHandler(this: FastifyInstance, error: Error & { code?: string }, socket: Socket) {
+      if (error.code === handshakeTimeoutCode) {
+        return graceSlowHandshake(socket as TLSSocket, limits.handshakeTimeoutMs, () => {
+          deps.metrics?.rejected('TLSHandshakeTimeout');
+          this.log.warn({ code: error.code, remote: socket.remoteAddress, timeoutMs: 2 * limits.handshakeTimeoutMs }, 'rejected connection: TLS handshake did not finish in time');
+        });
+      }
       const rejection = clientErrorRejection(error.code);
-      if (rejection === undefined || socket.destroyed) return;
+      // A socket or TLS error (the latter logged and counted by the tlsClientError listener): nothing to answer.
+      if (rejection === undefined) return void socket.destroy();
+      if (socket.destroyed) return;
       deps.metrics?.rejected(rejection.body.error);
       this.log.warn({ status: rejection.status, code: error.code, remote: socket.remoteAddress }, `rejected request: ${rejection.body.error}`);
       if (socket.writable) socket.end(rawHttpResponse(rejection, STATUS_CODES[rejection.status] ?? 'Error'));
@@ -176,6 +185,8 @@ function answerRejection(request: FastifyRequest, reply: FastifyReply, { status,
 /** Connections refused before any HTTP: failed TLS handshakes and connections over the limit. */
 function logRejectedConnections(app: FastifyInstance, log: Logger, metrics?: Pick<AppMetrics, 'rejected'>): void {
   app.server.on('tlsClientError', (error: Error & { code?: string }, socket: TLSSocket) => {
+    // Judged by graceSlowHandshake once the server has caught up, and logged there if closed.
+    if (error.code === handshakeTimeoutCode) return;
     metrics?.rejected('TLSHandshakeFailed');
     log.warn({ code: error.code, remote: socket.remoteAddress, cause: error.message }, 'rejected connection: TLS handshake failed');
   });

@@ -58,15 +58,16 @@ const codedErrors: Record<string, (error: Error) => TransportRejection> = {
 
 /**
  * The answer to a request Node's HTTP parser refused before fastify saw it (smuggling
- * attempts, malformed request lines, oversized headers, timeouts). Undefined when there is
- * no one left to answer (the peer reset the connection).
+ * attempts, malformed request lines, oversized headers, timeouts). Undefined when no HTTP
+ * answer is due: the peer reset the connection, or the error came from the socket or the TLS
+ * layer, not from the bytes of a request (Node reports those as client errors too).
  */
 export function clientErrorRejection(code: string | undefined): TransportRejection | undefined {
-  if (code === 'ECONNRESET' || code === 'EPIPE') return undefined;
   if (code === 'ERR_HTTP_REQUEST_TIMEOUT') {
     return { status: 408, body: { error: 'RequestTimeout', message: 'the request was not received in time; the connection is closed' } };
   }
   if (code === 'HPE_HEADER_OVERFLOW') return { status: 431, body: { error: 'HeadersTooLarge', message: 'request headers are larger than the webhook accepts' } };
+  if (code !== undefined && !code.startsWith('HPE_')) return undefined;
   return { status: 400, body: { error: 'MalformedHTTP', message: `the request is not valid HTTP/1.1 (${code ?? 'unknown parse error'}); the connection is closed` } };
 }
 

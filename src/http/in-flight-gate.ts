@@ -42,6 +42,8 @@ export function registerInFlightGate(app: FastifyInstance, limits: GateLimits): 
   const counters: Counters = { requests: 0, bytes: 0 };
   app.addHook('onRequest', (request: FastifyRequest, reply: FastifyReply, done: (error?: Error) => void) => {
     const declared = declaredBytes(request);
+    // Never to be accepted, so not a matter of load: 413 now, not a 503 that asks for a retry.
+    if (declared > limits.maxBodyBytes) return done(new errorCodes.FST_ERR_CTP_BODY_TOO_LARGE());
     const budget = budgetFor(declared, limits);
     const reason = refusal(counters, declared, budget, limits);
     // Answered by the app's error handler, as every transport rejection is: 503, logged, counted.
