@@ -70,7 +70,7 @@ interface Options {
   readonly cpuProf: boolean;
   readonly observeGc: boolean;
   readonly keep: boolean;
-  /** Also run bench/hostile.ts and bench/reachability.ts after the HTTP phases. */
+  /** Also run bench/hostile.ts, bench/reachability.ts and bench/ceiling-judge.ts after the HTTP phases. */
   readonly extras: boolean;
 }
 
@@ -105,7 +105,8 @@ const usage = `usage: node bench/run.ts [options]
   --gc                  also count the servers' GC pauses (costs them ~1 % CPU)
   --keep                keep the temp directory (logs, certificates, profiles)
   --no-extras           skip what follows the HTTP phases: hostile bodies under the pod's memory
-                        limit (bench/hostile.ts) and the reachability engine (bench/reachability.ts)
+                        limit (bench/hostile.ts), the reachability engine (bench/reachability.ts)
+                        and NP-CEILING's time per hostile policy (bench/ceiling-judge.ts)
 `;
 
 function parseOptions(): Options {
@@ -746,6 +747,7 @@ function runExtras(): void {
   for (const [title, script, args] of [
     ['Hostile bodies under the Deployment\'s memory limit', 'hostile.ts', ['--seconds', '15']],
     ['Reachability engine', 'reachability.ts', []],
+    ['NP-CEILING on hostile and large policies', 'ceiling-judge.ts', []],
   ] as const) {
     process.stdout.write(`\n=== ${title} (bench/${script}) ===\n`);
     execFileSync(process.execPath, [new URL(`./${script}`, import.meta.url).pathname, ...args], { stdio: 'inherit' });
