@@ -17,6 +17,8 @@ cache_root=${NETPOL_HYGIENE_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/netpol-hygien
 bin_dir="$cache_root/control-plane/kubernetes-$KUBERNETES_VERSION-etcd-$ETCD_VERSION"
 work_dir="$cache_root/build"
 
+# Go's own installer puts it under /usr/local/go; a login shell may not have that on PATH yet.
+if ! command -v go >/dev/null && [ -x /usr/local/go/bin/go ]; then PATH="/usr/local/go/bin:$PATH"; fi
 command -v go >/dev/null || { echo "build-control-plane: 'go' is not on PATH; Go >= 1.26 is needed to build the control plane" >&2; exit 1; }
 
 wanted=(etcd kube-apiserver kube-controller-manager kubectl)
