@@ -23,7 +23,7 @@ export const imageNodeFlags: readonly string[] = ['--max-semi-space-size=8'];
  */
 export const imageEnvironment: Readonly<Record<string, string>> = { GLIBC_TUNABLES: 'glibc.malloc.mmap_threshold=32768' };
 
-/** glibc: the image's (node's own malloc, tuned by imageEnvironment); jemalloc: measured beside it, not adopted (README "Measured"). */
+/** glibc: the image's (node's own malloc, tuned by imageEnvironment); jemalloc: measured beside it, not adopted (docs/performance.md). */
 export type Allocator = 'glibc' | 'jemalloc';
 
 /**

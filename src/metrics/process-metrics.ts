@@ -8,8 +8,8 @@ import type { Registry } from 'prom-client';
  * accessors, ~3 KB of objects per collection. A webhook parsing a 10 KB review per request runs
  * ~20 young-generation collections a second under load, and those entries outlive them: a
  * sampling heap profile put ~60 KB/s of the old generation's growth on them (~40 % of it), and
- * without them the webhook's old space under the bench's load is ~2.5 MiB smaller (README
- * "Measured"). GC pauses still show, where they matter, in nodejs_eventloop_lag_seconds and the
+ * without them the webhook's old space under the bench's load is ~2.5 MiB smaller
+ * (docs/performance.md). GC pauses still show, where they matter, in nodejs_eventloop_lag_seconds and the
  * admission latency histogram.
  *
  * prom-client offers its defaults only all together (collectDefaultMetrics), so each is

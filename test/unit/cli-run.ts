@@ -16,9 +16,9 @@ export interface CliResult {
   readonly stderr: string;
 }
 
-export function runCli(args: readonly string[], stdin = ''): Promise<CliResult> {
+export function runCli(args: readonly string[], stdin = '', options: { cwd?: string } = {}): Promise<CliResult> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [main, ...args], { env: { ...process.env, NETPOL_HYGIENE_CONFIG: '', KUBECONFIG: '' } });
+    const child = spawn(process.execPath, [main, ...args], { cwd: options.cwd, env: { ...process.env, NETPOL_HYGIENE_CONFIG: '', KUBECONFIG: '' } });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));

@@ -1,4 +1,4 @@
-// The layering README.md draws ("Layers"), kept true: every import between folders of src/
+// The layering docs/architecture.md draws ("Layers"), kept true: every import between folders of src/
 // points down, and the pure layers reach no file reading, no schema compiling, no I/O.
 import { readdirSync, readFileSync } from 'node:fs';
 import { dirname, join, relative, resolve } from 'node:path';
@@ -35,7 +35,7 @@ const graph = new Map(files.map((file) => [relative(resolve(src, '..'), file), i
 
 t.test('every folder of src/ has a place in the layers', async (t) => {
   const folders = [...new Set([...graph.keys()].map(folderOf))].sort();
-  t.same(folders.filter((folder) => !(layers as readonly string[]).includes(folder)), [], 'add new folders to `layers` here and to README.md');
+  t.same(folders.filter((folder) => !(layers as readonly string[]).includes(folder)), [], 'add new folders to `layers` here and to docs/architecture.md');
 });
 
 t.test('imports between folders only point down', async (t) => {
