@@ -113,9 +113,12 @@ t.test('a malformed watch line ends the watch with an error', async (t) => {
 });
 
 t.test('stopping a watch ends it without calling done', async (t) => {
+  let serverSawClose = (): void => {};
+  const closed = new Promise<void>((resolve) => (serverSawClose = resolve));
   const server = await startScriptedServer(t, (_request, response) => {
     response.writeHead(200);
     response.write('{"type":"ADDED","object":{}}\n');
+    response.on('close', () => serverSawClose());
     return undefined;
   });
   let doneCalls = 0;
@@ -123,7 +126,9 @@ t.test('stopping a watch ends it without calling done', async (t) => {
     const stopWatch = server.api().watch('/api/v1/namespaces', {}, { onEvent: () => resolve(stopWatch), done: () => doneCalls++ });
   });
   stop();
-  await new Promise((resolve) => setTimeout(resolve, 100));
+  // The server sees the connection go only after the client destroyed it, and so after any error that raised.
+  await closed;
+  await new Promise((resolve) => setImmediate(resolve));
   t.equal(doneCalls, 0);
 });
 
