@@ -58,7 +58,7 @@ function post(port: number, ca: string, path: string, payload: unknown): Promise
   });
 }
 
-async function eventually(what: string, check: () => Promise<boolean>, timeoutMs = 5000): Promise<void> {
+async function eventually(what: string, check: () => Promise<boolean>, timeoutMs = 60_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
     if (await check().catch(() => false)) return;

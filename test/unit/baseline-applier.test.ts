@@ -47,7 +47,7 @@ async function applierOver(t: Test, cluster: Cluster): Promise<{ applier: Baseli
   const cache = new ClusterCache(api, log);
   cache.start();
   t.teardown(() => cache.stop());
-  const deadline = Date.now() + 5_000;
+  const deadline = Date.now() + 60_000;
   while (cache.notReadyReason() !== undefined) {
     if (Date.now() > deadline) throw new Error(`cache did not sync: ${cache.notReadyReason()}`);
     await new Promise((resolve) => setTimeout(resolve, 10));
