@@ -44,8 +44,9 @@ export function leaseTiming(leaseDurationSeconds: number): LeaseTiming {
  * candidates cannot both win. A lease counts as expired when *this* replica has seen the same
  * holder and renewTime for longer than the duration (local observation, so clock skew between
  * replicas does not matter). A leader that has not renewed within two thirds of the duration
- * steps down, counted from when its last successful attempt *started*, so it is gone before
- * anyone else may take over.
+ * steps down, counted from when its last successful attempt *started* and checked every sixth
+ * of the duration however long a request hangs, so it is gone before anyone else may take over
+ * (leaseTiming).
  * https://kubernetes.io/docs/concepts/architecture/leases/
  */
 export class LeaderElector {
