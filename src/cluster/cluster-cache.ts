@@ -1,6 +1,7 @@
 import type { Logger } from 'pino';
 import { type ClusterState, ClusterStateUnavailableError, type NamespaceView } from '../policy/decision.ts';
 import type { NetworkPolicy } from '../kube/network-policy.ts';
+import { type Clock, systemClock } from './clock.ts';
 import type { KubeApi } from './kube-api.ts';
 import { type CacheHealth, ResourceCache } from './resource-cache.ts';
 
@@ -9,7 +10,13 @@ export interface CachedNamespace extends NamespaceView {
 }
 
 /** A cache that has lost the API server for longer than this no longer answers. */
-const defaultStaleAfterMs = 30_000;
+export const defaultStaleAfterMs = 30_000;
+
+export interface ClusterCacheOptions {
+  readonly staleAfterMs?: number;
+  /** Default: the system clock. */
+  readonly clock?: Clock;
+}
 
 /**
  * Namespaces and NetworkPolicies from informer caches: no API call per admission request.
@@ -20,11 +27,13 @@ export class ClusterCache implements ClusterState {
   readonly namespaces: ResourceCache<CachedNamespace>;
   readonly policies: ResourceCache<NetworkPolicy>;
   private readonly staleAfterMs: number;
+  private readonly clock: Clock;
 
-  constructor(api: KubeApi, log: Logger, staleAfterMs = defaultStaleAfterMs) {
+  constructor(api: KubeApi, log: Logger, { staleAfterMs = defaultStaleAfterMs, clock = systemClock }: ClusterCacheOptions = {}) {
     this.staleAfterMs = staleAfterMs;
-    this.namespaces = new ResourceCache(api, { path: '/api/v1/namespaces', resource: 'namespaces', strip: stripNamespace }, log);
-    this.policies = new ResourceCache(api, { path: '/apis/networking.k8s.io/v1/networkpolicies', resource: 'networkpolicies', strip: stripPolicy }, log);
+    this.clock = clock;
+    this.namespaces = new ResourceCache(api, { path: '/api/v1/namespaces', resource: 'namespaces', strip: stripNamespace, clock }, log);
+    this.policies = new ResourceCache(api, { path: '/apis/networking.k8s.io/v1/networkpolicies', resource: 'networkpolicies', strip: stripPolicy, clock }, log);
   }
 
   start(): void {
@@ -48,21 +57,20 @@ export class ClusterCache implements ClusterState {
   }
 
   notReadyReason(): string | undefined {
-    for (const { resource, synced, brokenSince, lastError } of this.states()) {
+    for (const { resource, synced, staleSeconds, lastError } of this.states()) {
       if (!synced) return `${resource} cache has not synced yet${lastError ? `: ${lastError}` : ''}`;
-      if (brokenSince !== undefined && Date.now() - brokenSince > this.staleAfterMs) {
-        return `${resource} cache lost the API server ${Math.round((Date.now() - brokenSince) / 1000)}s ago: ${lastError ?? 'unknown error'}`;
-      }
+      if (staleSeconds * 1000 > this.staleAfterMs) return `${resource} cache lost the API server ${Math.round(staleSeconds)}s ago: ${lastError ?? 'unknown error'}`;
     }
     return undefined;
   }
 
   /** Each cache's health, for /readyz and /metrics. */
-  states(): ({ resource: string } & CacheHealth)[] {
+  states(): ({ resource: string; staleSeconds: number } & CacheHealth)[] {
+    const now = this.clock.now();
     return [
       { resource: 'namespaces', ...this.namespaces.health() },
       { resource: 'networkpolicies', ...this.policies.health() },
-    ];
+    ].map((state) => ({ ...state, staleSeconds: state.brokenSince === undefined ? 0 : (now - state.brokenSince) / 1000 }));
   }
 
   private assertAvailable(): void {

@@ -19,7 +19,7 @@ export type WatchEventType = 'ADDED' | 'MODIFIED' | 'DELETED' | 'BOOKMARK' | 'ER
 /** What a watch reports: each event; once, how it ended; and when the API server accepted it. */
 export interface WatchHandlers {
   onEvent(type: WatchEventType, object: Record<string, unknown>): void;
-  /** Exactly once: null when the watch ended normally (or went idle), the error otherwise. */
+  /** Exactly once: null when the watch ended normally (or went idle once accepted), the error otherwise. */
   done(error: Error | null): void;
   opened?(): void;
 }
@@ -30,13 +30,18 @@ export interface RequestOptions {
   readonly query?: Readonly<Record<string, string | undefined>>;
 }
 
-const requestTimeoutMs = 10_000;
-/**
- * A watch that delivers nothing for this long is ended and resumed: bookmarks arrive about
- * once a minute, so silence this long suggests a half-open connection, and resuming from the
- * last resourceVersion costs one request, not a relist.
- */
-const watchIdleTimeoutMs = 90_000;
+export interface KubeApiTimeouts {
+  /** For an answer to begin: a request, or a watch until the API server accepts it. */
+  readonly requestMs: number;
+  /**
+   * A watch that delivers nothing for this long is ended and resumed: bookmarks arrive about
+   * once a minute, so silence this long suggests a half-open connection, and resuming from the
+   * last resourceVersion costs one request, not a relist.
+   */
+  readonly watchIdleMs: number;
+}
+
+export const defaultKubeApiTimeouts: KubeApiTimeouts = { requestMs: 10_000, watchIdleMs: 90_000 };
 
 /**
  * The API calls the product makes, in wire form (JSON exactly as the API server serves it),
@@ -46,9 +51,11 @@ const watchIdleTimeoutMs = 90_000;
 export class KubeApi {
   readonly connection: Connection;
   private readonly agent: https.Agent;
+  private readonly timeouts: KubeApiTimeouts;
 
-  constructor(connection: Connection) {
+  constructor(connection: Connection, timeouts: KubeApiTimeouts = defaultKubeApiTimeouts) {
     this.connection = connection;
+    this.timeouts = timeouts;
     this.agent = new https.Agent({
       keepAlive: true,
       maxSockets: 16,
@@ -72,6 +79,7 @@ export class KubeApi {
       headers['content-type'] = options.contentType ?? 'application/json';
       headers['content-length'] = Buffer.byteLength(payload);
     }
+    const requestTimeoutMs = this.timeouts.requestMs;
     const httpsOptions = await this.requestOptions({ method, headers, timeout: requestTimeoutMs });
     const { status, text } = await new Promise<{ status: number; text: string }>((resolve, reject) => {
       const request = https.request(url, httpsOptions, (response) => {
@@ -92,6 +100,7 @@ export class KubeApi {
   watch(path: string, query: Readonly<Record<string, string>>, { onEvent, done, opened = () => {} }: WatchHandlers): () => void {
     const url = this.url(path, { ...query, watch: 'true' });
     let finished = false;
+    let accepted = false;
     let request: ReturnType<typeof https.get> | undefined;
     const finish = (error: Error | null): void => {
       if (finished) return;
@@ -108,6 +117,9 @@ export class KubeApi {
           response.on('end', () => finish(statusError('GET', url.pathname, response.statusCode ?? 0, Buffer.concat(chunks).toString('utf8'))));
           return;
         }
+        // Accepted: from now on only silence counts, and bookmarks break it about once a minute.
+        request?.setTimeout(this.timeouts.watchIdleMs);
+        accepted = true;
         opened();
         const lines = createInterface({ input: response, crlfDelay: Infinity });
         // readline re-emits the response's errors (a connection reset mid-watch, or our own
@@ -125,10 +137,12 @@ export class KubeApi {
         response.on('end', () => finish(null));
         response.on('error', (error) => finish(error));
       });
-      request.on('timeout', () => finish(null));
+      // Idle after it was accepted: resume. No answer at all (an API server that hangs, or a
+      // partition): a failure, so the cache counts the time it has been without the API server.
+      request.on('timeout', () => finish(accepted ? null : new Error(`GET ${url.pathname}: no answer from ${url.host} within ${this.timeouts.requestMs / 1000}s`)));
       request.on('error', (error) => finish(error));
     };
-    this.requestOptions({ headers: this.headers(), timeout: watchIdleTimeoutMs }).then(start, (error: Error) => finish(error));
+    this.requestOptions({ headers: this.headers(), timeout: this.timeouts.requestMs }).then(start, (error: Error) => finish(error));
     return () => {
       finished = true;
       request?.destroy();

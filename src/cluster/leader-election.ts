@@ -1,4 +1,5 @@
 import type { Logger } from 'pino';
+import { type Clock, type TimerHandle, systemClock } from './clock.ts';
 import { KubeApiError, type KubeApi } from './kube-api.ts';
 
 interface Lease {
@@ -13,6 +14,28 @@ export interface LeaderElectionOptions {
   readonly leaseDurationSeconds: number;
   readonly onStartedLeading: () => void;
   readonly onStoppedLeading: () => void;
+  /** Default: the system clock. */
+  readonly clock?: Clock;
+}
+
+/** When a leader renews and when it gives up, all derived from the lease duration. */
+export interface LeaseTiming {
+  /** Between the end of one attempt and the start of the next. */
+  readonly renewEveryMs: number;
+  /** A leader whose last successful attempt started longer ago than this steps down. */
+  readonly stepDownAfterMs: number;
+  /** How often the step-down deadline is checked, independent of hanging requests. */
+  readonly deadlineCheckEveryMs: number;
+}
+
+/**
+ * Renew every third of the lease, give up after two thirds, and look at the deadline often
+ * enough (a sixth of the lease, at most every 500 ms) that a leader is gone by five sixths of
+ * the lease: before anyone else may count it as expired.
+ */
+export function leaseTiming(leaseDurationSeconds: number): LeaseTiming {
+  const leaseMs = leaseDurationSeconds * 1000;
+  return { renewEveryMs: leaseMs / 3, stepDownAfterMs: (leaseMs * 2) / 3, deadlineCheckEveryMs: Math.min(500, leaseMs / 6) };
 }
 
 /**
@@ -21,16 +44,19 @@ export interface LeaderElectionOptions {
  * candidates cannot both win. A lease counts as expired when *this* replica has seen the same
  * holder and renewTime for longer than the duration (local observation, so clock skew between
  * replicas does not matter). A leader that has not renewed within two thirds of the duration
- * steps down, counted from when its last successful attempt *started*, so it is gone before
- * anyone else may take over.
+ * steps down, counted from when its last successful attempt *started* and checked every sixth
+ * of the duration however long a request hangs, so it is gone before anyone else may take over
+ * (leaseTiming).
  * https://kubernetes.io/docs/concepts/architecture/leases/
  */
 export class LeaderElector {
   private readonly api: KubeApi;
   private readonly options: LeaderElectionOptions;
   private readonly log: Logger;
-  private timer: NodeJS.Timeout | undefined;
-  private deadlineCheck: NodeJS.Timeout | undefined;
+  private readonly clock: Clock;
+  private readonly timing: LeaseTiming;
+  private timer: TimerHandle | undefined;
+  private deadlineCheck: TimerHandle | undefined;
   private lastRenewed = 0;
   private observed: { record: string; at: number } | undefined;
   private stopped = false;
@@ -39,6 +65,8 @@ export class LeaderElector {
   constructor(api: KubeApi, options: LeaderElectionOptions, log: Logger) {
     this.api = api;
     this.options = options;
+    this.clock = options.clock ?? systemClock;
+    this.timing = leaseTiming(options.leaseDurationSeconds);
     this.log = log.child({ lease: `${options.namespace}/${options.leaseName}`, identity: options.identity });
   }
 
@@ -50,11 +78,15 @@ export class LeaderElector {
     this.stopped = false;
     void this.tick();
     // Independent of how long a renew request hangs.
-    this.deadlineCheck = setInterval(() => this.stepDownIfLate(), 500);
+    this.deadlineCheck = this.clock.setInterval(() => this.stepDownIfLate(), this.timing.deadlineCheckEveryMs);
+  }
+
+  private late(attemptStarted: number): boolean {
+    return this.clock.now() - attemptStarted > this.timing.stepDownAfterMs;
   }
 
   private stepDownIfLate(): void {
-    if (this.leading && Date.now() - this.lastRenewed > (this.options.leaseDurationSeconds * 1000 * 2) / 3) {
+    if (this.leading && this.late(this.lastRenewed)) {
       this.log.warn('could not renew the lease in time; stepping down');
       this.setLeading(false);
     }
@@ -63,8 +95,8 @@ export class LeaderElector {
   /** Steps down and releases the lease so another replica takes over at once. */
   async stop(): Promise<void> {
     this.stopped = true;
-    clearTimeout(this.timer);
-    clearInterval(this.deadlineCheck);
+    this.clock.clearTimeout(this.timer);
+    this.clock.clearInterval(this.deadlineCheck);
     if (!this.leading) return;
     this.setLeading(false);
     try {
@@ -84,11 +116,11 @@ export class LeaderElector {
       const conflict = error instanceof KubeApiError && error.statusCode === 409;
       if (!conflict) this.log.warn({ err: (error as Error).message }, 'lease update failed');
     }
-    if (!this.stopped) this.timer = setTimeout(() => void this.tick(), (this.options.leaseDurationSeconds * 1000) / 3);
+    if (!this.stopped) this.timer = this.clock.setTimeout(() => void this.tick(), this.timing.renewEveryMs);
   }
 
   private async tryAcquireOrRenew(): Promise<void> {
-    const now = new Date();
+    const now = new Date(this.clock.now());
     const attemptStarted = now.getTime();
     const lease = await this.get();
     if (lease === undefined) {
@@ -113,8 +145,8 @@ export class LeaderElector {
   /** Whether this replica has seen the same holder and renew time for longer than the lease lasts. */
   private expired(lease: Lease): boolean {
     const record = `${lease.spec.holderIdentity ?? ''}@${lease.spec.renewTime ?? lease.spec.acquireTime ?? ''}`;
-    if (this.observed?.record !== record) this.observed = { record, at: Date.now() };
-    return Date.now() - this.observed.at > (lease.spec.leaseDurationSeconds ?? this.options.leaseDurationSeconds) * 1000;
+    if (this.observed?.record !== record) this.observed = { record, at: this.clock.now() };
+    return this.clock.now() - this.observed.at > (lease.spec.leaseDurationSeconds ?? this.options.leaseDurationSeconds) * 1000;
   }
 
   private newLease(now: Date, previous: Lease | undefined): Lease {
@@ -133,7 +165,8 @@ export class LeaderElector {
   private renewed(attemptStarted: number): void {
     if (this.stopped) return;
     this.lastRenewed = attemptStarted;
-    if (!this.leading) this.setLeading(true);
+    // An answer that took longer than the step-down deadline is no ground to start leading.
+    if (!this.leading && !this.late(attemptStarted)) this.setLeading(true);
   }
 
   private setLeading(leading: boolean): void {

@@ -9,6 +9,7 @@ import type { NetworkPolicy } from '../kube/network-policy.ts';
 import type { BaselineConverger } from '../policy/baseline-convergence.ts';
 import type { CacheEvent, CachedObject, ResourceCache } from './resource-cache.ts';
 import { backoffDelayMs } from './backoff.ts';
+import { type Clock, type TimerHandle, sleep, systemClock } from './clock.ts';
 
 /** What the reconciler needs from the applier (BaselineApplier in production): the convergence contract, and a cheap check first. */
 export interface Converger extends BaselineConverger {
@@ -30,9 +31,14 @@ export interface ReconcilerDeps {
   readonly log: Logger;
   /** Reports policies above the ceiling at backfill and every reconcile (CeilingReporter). */
   readonly ceiling?: { check(namespace: string, trigger: string): unknown };
+  /** Paces retries, resyncs and the wait for the caches; default the system clock. */
+  readonly clock?: Clock;
 }
 
-const maxBackoffMs = 60_000;
+/** A failed namespace is retried after 1 s, 2 s, 4 s … up to a minute. */
+export const reconcileBackoff = { baseMs: 1000, maxMs: 60_000 } as const;
+/** How often backfill looks whether the caches can answer yet. */
+const cacheReadyPollMs = 200;
 
 /**
  * Keeps every governed namespace's baseline in place: backfills namespaces that predate
@@ -44,14 +50,17 @@ export class Reconciler {
   private readonly deps: ReconcilerDeps;
   private readonly pending = new Map<string, string>();
   private readonly failures = new Map<string, number>();
+  private readonly clock: Clock;
+  private readonly retries = new Set<TimerHandle>();
   private running = false;
   private draining = false;
-  private resyncTimer: NodeJS.Timeout | undefined;
+  private resyncTimer: TimerHandle | undefined;
   private backfillDone = false;
   private lastFullResync: Date | undefined;
 
   constructor(deps: ReconcilerDeps) {
     this.deps = deps;
+    this.clock = deps.clock ?? systemClock;
     deps.cache.namespaces.onEvent((event) => this.onNamespaceEvent(event));
     deps.cache.policies.onEvent((event) => this.onPolicyEvent(event));
   }
@@ -60,7 +69,7 @@ export class Reconciler {
     this.running = true;
     this.backfillDone = false;
     void this.backfill();
-    this.resyncTimer = setInterval(() => this.enqueueAll('periodic resync'), this.deps.config.reconcile.resyncSeconds * 1000);
+    this.resyncTimer = this.clock.setInterval(() => this.enqueueAll('periodic resync'), this.deps.config.reconcile.resyncSeconds * 1000);
   }
 
   /** For /metrics: what waits, what keeps failing, and when everything was last queued for a check. */
@@ -70,12 +79,14 @@ export class Reconciler {
 
   stop(): void {
     this.running = false;
-    clearInterval(this.resyncTimer);
+    this.clock.clearInterval(this.resyncTimer);
+    for (const retry of this.retries) this.clock.clearTimeout(retry);
+    this.retries.clear();
     this.pending.clear();
   }
 
   private async backfill(): Promise<void> {
-    while (this.running && this.deps.cache.notReadyReason() !== undefined) await sleep(200);
+    while (this.running && this.deps.cache.notReadyReason() !== undefined) await sleep(this.clock, cacheReadyPollMs);
     if (!this.running) return;
     const repaired: string[] = [];
     for (const namespace of this.governed()) {
@@ -83,7 +94,7 @@ export class Reconciler {
       if (await this.backfillOne(namespace.name)) repaired.push(namespace.name);
     }
     this.backfillDone = true;
-    this.lastFullResync = new Date();
+    this.lastFullResync = new Date(this.clock.now());
     const message = `start-up backfill: applied the baseline to ${repaired.length} existing namespace(s)${repaired.length > 0 ? `: ${repaired.join(', ')}` : ''}`;
     this.deps.audit.write({ event: 'repair', namespace: '*', action: 'backfill', policies: [], trigger: 'start-up', message });
     this.deps.log.info({ repaired: repaired.length }, message);
@@ -124,7 +135,7 @@ export class Reconciler {
   }
 
   private enqueueAll(trigger: string): void {
-    if (this.running) this.lastFullResync = new Date();
+    if (this.running) this.lastFullResync = new Date(this.clock.now());
     for (const namespace of this.governed()) this.enqueue(namespace.name, trigger);
   }
 
@@ -165,14 +176,18 @@ export class Reconciler {
     } catch (error) {
       const failures = (this.failures.get(namespace) ?? 0) + 1;
       this.failures.set(namespace, failures);
-      const delay = backoffDelayMs(failures, { baseMs: 1000, maxMs: maxBackoffMs });
+      const delay = backoffDelayMs(failures, reconcileBackoff);
       this.deps.log.warn({ namespace, trigger, err: (error as Error).message, retryInMs: delay }, 'reconcile failed; backing off');
-      const original = trigger.replace(/ \(retry \d+\)$/, '');
-      setTimeout(() => this.enqueue(namespace, `${original} (retry ${failures})`), delay).unref();
+      this.retryLater(namespace, `${trigger.replace(/ \(retry \d+\)$/, '')} (retry ${failures})`, delay);
     }
   }
-}
 
-function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
+  /** Cancelled by stop(): a replica that lost the lease must not write when the timer fires. */
+  private retryLater(namespace: string, trigger: string, delay: number): void {
+    const retry = this.clock.setTimeout(() => {
+      this.retries.delete(retry);
+      this.enqueue(namespace, trigger);
+    }, delay);
+    this.retries.add(retry);
+  }
 }

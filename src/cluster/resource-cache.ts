@@ -1,4 +1,5 @@
 import { backoffDelayMs } from './backoff.ts';
+import { type Clock, type TimerHandle, systemClock } from './clock.ts';
 import type { Logger } from 'pino';
 import { KubeApiError, type KubeApi, type WatchEventType } from './kube-api.ts';
 
@@ -17,6 +18,8 @@ export interface ResourceCacheOptions<T extends CachedObject> {
   readonly strip: (object: Record<string, unknown>) => T;
   readonly pageSize?: number;
   readonly maxBackoffMs?: number;
+  /** Paces relists and dates the loss of the API server; default the system clock. */
+  readonly clock?: Clock;
 }
 
 export type CacheEvent<T> =
@@ -56,14 +59,16 @@ export class ResourceCache<T extends CachedObject> {
   private stopWatch: (() => void) | undefined;
   private stopped = false;
   private failures = 0;
-  private retryTimer: NodeJS.Timeout | undefined;
+  private retryTimer: TimerHandle | undefined;
   private synced = false;
   private brokenSince: number | undefined;
   private lastError: string | undefined;
+  private readonly clock: Clock;
 
   constructor(api: KubeApi, options: ResourceCacheOptions<T>, log: Logger) {
     this.api = api;
     this.options = options;
+    this.clock = options.clock ?? systemClock;
     this.log = log.child({ cache: options.resource });
   }
 
@@ -79,7 +84,7 @@ export class ResourceCache<T extends CachedObject> {
 
   stop(): void {
     this.stopped = true;
-    clearTimeout(this.retryTimer);
+    this.clock.clearTimeout(this.retryTimer);
     this.stopWatch?.();
   }
 
@@ -158,13 +163,13 @@ export class ResourceCache<T extends CachedObject> {
   private retryLater(error: unknown): void {
     if (this.stopped) return;
     this.failures += 1;
-    this.brokenSince ??= Date.now();
+    this.brokenSince ??= this.clock.now();
     this.lastError = error instanceof Error ? error.message : String(error);
     const delay = backoffDelayMs(this.failures, { baseMs: 500, maxMs: this.options.maxBackoffMs ?? 30_000 });
     this.log.warn({ err: this.lastError, retryInMs: delay, gone: error instanceof KubeApiError && error.statusCode === 410 }, `${this.options.resource} watch failed; relisting`);
     this.resourceVersion = '';
-    clearTimeout(this.retryTimer);
-    this.retryTimer = setTimeout(() => void this.relist(), delay);
+    this.clock.clearTimeout(this.retryTimer);
+    this.retryTimer = this.clock.setTimeout(() => void this.relist(), delay);
   }
 
   private apply(type: WatchEventType, raw: Record<string, unknown>): void {
@@ -213,7 +218,6 @@ export class ResourceCache<T extends CachedObject> {
     this.byNamespace.clear();
     for (const object of items) this.store(object);
   }
-
 
   private emit(event: CacheEvent<T>): void {
     for (const listener of this.listeners) {

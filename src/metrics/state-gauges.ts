@@ -5,8 +5,8 @@ export interface CacheState {
   /** `namespaces` or `networkpolicies`. */
   readonly resource: string;
   readonly synced: boolean;
-  /** When the cache lost the API server (epoch ms); undefined while its watch is open. */
-  readonly brokenSince: number | undefined;
+  /** How long the cache has been without the API server, on the cluster side's clock; 0 while its watch is open. */
+  readonly staleSeconds: number;
 }
 
 export interface ReconcilerState {
@@ -92,8 +92,7 @@ const attachCaches: Attach<'caches'> = (registry, read) => {
     for (const cache of read()) g.set({ resource: cache.resource }, cache.synced ? 1 : 0);
   });
   labelledGauge(registry, { name: 'netpol_hygiene_cache_staleness_seconds', help: 'How long the cache has been without the API server (0 while its watch is open); past 30 s it stops answering and decisions that need it fail closed.' }, ['resource'], (g) => {
-    const now = Date.now();
-    for (const cache of read()) g.set({ resource: cache.resource }, cache.brokenSince === undefined ? 0 : (now - cache.brokenSince) / 1000);
+    for (const cache of read()) g.set({ resource: cache.resource }, cache.staleSeconds);
   });
 };
 

@@ -58,7 +58,7 @@ function post(port: number, ca: string, path: string, payload: unknown): Promise
   });
 }
 
-async function eventually(what: string, check: () => Promise<boolean>, timeoutMs = 5000): Promise<void> {
+async function eventually(what: string, check: () => Promise<boolean>, timeoutMs = 60_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
     if (await check().catch(() => false)) return;
@@ -67,14 +67,16 @@ async function eventually(what: string, check: () => Promise<boolean>, timeoutMs
   throw new Error(`timed out waiting for: ${what}`);
 }
 
-function deps(log: pino.Logger, baselineDelayMs = 0) {
+/** Self-heal that waits for `held` before it answers: a request held there is in flight for sure. */
+function deps(log: pino.Logger, held: { entered?: () => void; until?: Promise<void> } = {}) {
   return {
     admission: {
       context: { config: defaultConfig, cluster: fakeCluster({ namespaces: { 'products-prod': { labels: { 'netpol-hygiene.io/default-tier': 'ui' } } } }) },
       audit: recordingAudit(),
       baseline: {
         async converge() {
-          await new Promise((resolve) => setTimeout(resolve, baselineDelayMs));
+          held.entered?.();
+          await held.until;
           const policies = [{ metadata: { name: 'default-deny', namespace: 'products-prod' }, spec: { podSelector: {}, policyTypes: ['Ingress', 'Egress'] as ('Ingress' | 'Egress')[] } }];
           return { policies, changed: ['default-deny'] };
         },
@@ -148,16 +150,22 @@ t.test('closing lets an in-flight admission request finish', async (t) => {
   writeFileSync(join(dir, 'tls.crt'), pair.certPem);
   writeFileSync(join(dir, 'tls.key'), pair.keyPem);
   const { log } = capturingLogger();
-  // The self-heal path takes 300 ms here, so the request is still running when close() starts.
-  const server = await startServer(deps(log, 300), { host: '127.0.0.1', port: 0, tlsCertFile: join(dir, 'tls.crt'), tlsKeyFile: join(dir, 'tls.key') }, log);
+  // The self-heal path holds the request until close() has started.
+  let release = (): void => {};
+  let entered = (): void => {};
+  const selfHealing = new Promise<void>((resolve) => (entered = resolve));
+  const held = { entered, until: new Promise<void>((resolve) => (release = resolve)) };
+  const server = await startServer(deps(log, held), { host: '127.0.0.1', port: 0, tlsCertFile: join(dir, 'tls.crt'), tlsKeyFile: join(dir, 'tls.key') }, log);
   const review = loadReview('pod-from-deployment');
   const body = { ...review, request: { ...review.request, object: { ...review.request.object, metadata: { ...review.request.object?.metadata, labels: { tier: 'ui' } } } } };
   const inFlight = post(server.port, pair.caPem, '/validate', body);
-  await new Promise((resolve) => setTimeout(resolve, 100));
+  await selfHealing;
   const closed = server.close();
+  // close() stops accepting at once; the held request is answered only after that.
+  await t.rejects(get(server.port, pair.caPem, false), /ECONNREFUSED/, 'no new connections once closing');
+  release();
   const response = await inFlight;
   await closed;
   t.equal(response.status, 200);
   t.equal(JSON.parse(response.body).response.allowed, true, 'the in-flight request got its answer');
-  await t.rejects(get(server.port, pair.caPem, false), /ECONNREFUSED/, 'no new connections after close');
 });

@@ -113,9 +113,12 @@ t.test('a malformed watch line ends the watch with an error', async (t) => {
 });
 
 t.test('stopping a watch ends it without calling done', async (t) => {
+  let serverSawClose = (): void => {};
+  const closed = new Promise<void>((resolve) => (serverSawClose = resolve));
   const server = await startScriptedServer(t, (_request, response) => {
     response.writeHead(200);
     response.write('{"type":"ADDED","object":{}}\n');
+    response.on('close', () => serverSawClose());
     return undefined;
   });
   let doneCalls = 0;
@@ -123,7 +126,9 @@ t.test('stopping a watch ends it without calling done', async (t) => {
     const stopWatch = server.api().watch('/api/v1/namespaces', {}, { onEvent: () => resolve(stopWatch), done: () => doneCalls++ });
   });
   stop();
-  await new Promise((resolve) => setTimeout(resolve, 100));
+  // The server sees the connection go only after the client destroyed it, and so after any error that raised.
+  await closed;
+  await new Promise((resolve) => setImmediate(resolve));
   t.equal(doneCalls, 0);
 });
 
@@ -137,4 +142,20 @@ t.test('a connection reset in the middle of a watch ends it with an error, not a
   const result = await watchUntilDone(server.api(), '/api/v1/namespaces', {});
   t.equal(result.events.length, 1);
   t.match(result.error, { code: 'ECONNRESET' });
+});
+
+t.test('a watch the API server never answers is a failure; one it accepted and then left silent is resumed', async (t) => {
+  // The API server stopped (SIGSTOP) or partitioned away: the connection stays open and nothing comes.
+  let accept = false;
+  const server = await startScriptedServer(t, (_request, response) => {
+    if (accept) response.writeHead(200).flushHeaders();
+    return undefined;
+  });
+  const api = new KubeApi({ server: server.url, ca: server.caPem, source: 'scripted test server' }, { requestMs: 300, watchIdleMs: 600 });
+  t.teardown(() => api.close());
+  const unanswered = await watchUntilDone(api, '/api/v1/namespaces', {});
+  t.same({ opened: unanswered.opened, error: unanswered.error?.message }, { opened: false, error: `GET /api/v1/namespaces: no answer from ${new URL(server.url).host} within 0.3s` });
+  accept = true;
+  const idle = await watchUntilDone(api, '/api/v1/namespaces', {});
+  t.same({ opened: idle.opened, error: idle.error }, { opened: true, error: null }, 'accepted, then idle: ended normally, to be resumed');
 });

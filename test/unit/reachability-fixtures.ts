@@ -3,6 +3,7 @@
  * (labelled ns=<name>), pods a, b, c in each (labelled pod=<name>), every pod serving 80 and 81
  * on TCP, UDP and SCTP with container ports named serve-<port>-<protocol>.
  */
+import { isIP } from 'node:net';
 import type { Test } from 'tap';
 import type { NetworkPolicy, NetworkPolicySpec } from '../../src/kube/network-policy.ts';
 import { reachabilityMatrix } from '../../src/reachability/matrix.ts';
@@ -17,6 +18,7 @@ const servingPorts: ContainerPort[] = [80, 81].flatMap((port) => protocols.map((
 
 /** x/a is 10.0.1.1, y/c is 10.0.2.3: a pod's IP follows its namespace and name. */
 export function upstreamPod(namespace: string, name: string): PodInfo {
+  assertUpstreamPod(`${namespace}/${name}`);
   const ip = `10.0.${namespaceNames.indexOf(namespace as 'x') + 1}.${podNames.indexOf(name as 'a') + 1}`;
   return { namespace, name, labels: { pod: name }, ips: [ip], ports: servingPorts };
 }
@@ -39,10 +41,16 @@ export function pod(key: string, labels: Record<string, string> = {}, extra: { i
   return { namespace, name, labels, ips: extra.ips ?? [], ports: extra.ports ?? [] };
 }
 
-/** `ns/name` is a pod of the world, anything else an address outside the cluster. */
+/**
+ * `ns/name` is a pod of the world, an IP address one outside the cluster; anything else is a
+ * mistake in the test (a mistyped pod would otherwise be an outside address nothing allows,
+ * and every `allowed: false` about it would pass).
+ */
 export function endpoint(world: World, name: string): Endpoint {
   const found = world.podsByKey.get(name);
-  return found === undefined ? { ip: name } : { pod: found };
+  if (found !== undefined) return { pod: found };
+  if (isIP(name) !== 0) return { ip: name };
+  throw new Error(`"${name}" is neither a pod of this world (${[...world.podsByKey.keys()].join(', ')}) nor an IP address`);
 }
 
 export function allowed(world: World, from: string, to: string, port = 80, protocol: Protocol = 'TCP'): boolean {
@@ -70,5 +78,19 @@ export function assertTruthTable(t: Test, world: World, expectation: Expectation
   t.same(wrong, [], `${protocol}/${port}: every pair as expected`);
 }
 
-export const is = (key: string) => (p: PodInfo): boolean => podKey(p) === key;
-export const inNamespace = (namespace: string) => (p: PodInfo): boolean => p.namespace === namespace;
+/** Upstream's pods are x/a … z/c; a name outside them would make an expectation that matches nothing. */
+function assertUpstreamPod(key: string): void {
+  const [namespace, name] = key.split('/');
+  if (!namespaceNames.includes(namespace as 'x') || !podNames.includes(name as 'a') || key.split('/').length !== 2) {
+    throw new Error(`"${key}" is not one of upstream's pods (${namespaceNames.join(', ')} / ${podNames.join(', ')})`);
+  }
+}
+
+export const is = (key: string): ((p: PodInfo) => boolean) => {
+  assertUpstreamPod(key);
+  return (p: PodInfo): boolean => podKey(p) === key;
+};
+export const inNamespace = (namespace: string): ((p: PodInfo) => boolean) => {
+  if (!namespaceNames.includes(namespace as 'x')) throw new Error(`"${namespace}" is not one of upstream's namespaces (${namespaceNames.join(', ')})`);
+  return (p: PodInfo): boolean => p.namespace === namespace;
+};

@@ -4,6 +4,7 @@ import { ClusterCache } from '../../src/cluster/cluster-cache.ts';
 import { KubeApiError, type KubeApi, type WatchEventType, type WatchHandlers } from '../../src/cluster/kube-api.ts';
 import { ResourceCache } from '../../src/cluster/resource-cache.ts';
 import { ClusterStateUnavailableError } from '../../src/policy/decision.ts';
+import { fakeClock } from './fake-clock.ts';
 
 interface OpenWatch {
   readonly query: Readonly<Record<string, string>>;
@@ -52,10 +53,17 @@ function scriptedApi() {
 }
 
 const ns = (name: string, rv: number, labels: Record<string, string> = {}) => ({ metadata: { name, resourceVersion: String(rv), labels }, status: { phase: 'Active' } });
-const settle = (ms = 10) => new Promise((resolve) => setTimeout(resolve, ms));
+// The scripted API answers without I/O: what a call starts is done once queued callbacks have run.
+// Relists after failures are paced by a clock the test moves.
+const time = fakeClock();
+const settle = (): Promise<void> => time.settle();
 
 function namespaceCache(api: KubeApi) {
-  return new ResourceCache(api, { path: '/api/v1/namespaces', resource: 'namespaces', strip: (raw) => raw as { metadata?: { name?: string; resourceVersion?: string } }, maxBackoffMs: 20 }, pino({ level: 'silent' }));
+  return new ResourceCache(
+    api,
+    { path: '/api/v1/namespaces', resource: 'namespaces', strip: (raw) => raw as { metadata?: { name?: string; resourceVersion?: string } }, maxBackoffMs: 2_000, clock: time.clock },
+    pino({ level: 'silent' }),
+  );
 }
 
 t.test('lists every page, then watches from the list resourceVersion; events update the cache', async (t) => {
@@ -79,7 +87,7 @@ t.test('lists every page, then watches from the list resourceVersion; events upd
   t.same(events, ['relisted', 'added c', 'modified a', 'deleted b']);
   watch.end(null);
   await settle();
-  t.equal(server.calls.at(-1), 'watch /api/v1/namespaces rv=20', 'a watch the server ended resumes from the last bookmark, without a relist');
+  t.equal(server.calls.at(-1), 'watch /api/v1/namespaces rv=20', 'a watch the server ended resumes at once from the last bookmark, without a relist');
   cache.stop();
 });
 
@@ -91,17 +99,27 @@ t.test('410 Gone (an ERROR event) and a failed watch relist; an unreachable API 
   await settle();
   server.setItems([ns('a', 5), ns('fresh', 30)], 31);
   server.watches[0]!.emit('ERROR', { kind: 'Status', code: 410, reason: 'Expired', message: 'too old resource version: 10 (25)' });
-  await settle(60);
+  await settle();
+  t.equal(server.calls.at(-1), 'watch /api/v1/namespaces rv=10', 'not at once: the relist waits for its backoff');
+  await time.advance(500);
   t.same(server.calls.slice(-2), ['list /api/v1/namespaces continue=page-2', 'watch /api/v1/namespaces rv=31'], 'relisted and watched from the new resourceVersion');
   t.same(cache.all().map((o) => o.metadata?.name), ['a', 'fresh']);
 
   server.failNextLists(2);
+  const lost = time.now();
   server.watches.at(-1)!.end(new KubeApiError({ method: 'GET', path: '/api/v1/namespaces' }, { statusCode: 500, reason: 'InternalError', message: 'etcd leader changed' }));
-  await settle(10);
-  t.ok(cache.health().brokenSince !== undefined, 'marked broken while the API server fails');
-  t.match(cache.health().lastError, /etcd leader changed|ECONNREFUSED/, 'the last failure is kept for /readyz');
-  await settle(150);
-  t.equal(cache.health().brokenSince, undefined, 'healthy again after the backoff retries');
+  await settle();
+  t.equal(cache.health().brokenSince, lost, 'marked broken, since the moment the watch failed');
+  t.match(cache.health().lastError, /etcd leader changed/, 'the failure is kept for /readyz');
+  const lists = (): number => server.calls.filter((c) => c === 'list /api/v1/namespaces').length;
+  const listsBefore = lists();
+  const relisted: number[] = [];
+  await time.advanceUntil(() => {
+    if (lists() > listsBefore + relisted.length) relisted.push(time.now() - lost);
+    return cache.health().brokenSince === undefined;
+  }, 10_000);
+  t.same(relisted, [500, 500 + 1000, 500 + 1000 + 2000], 'relists back off: 0.5 s, then 1 s, then 2 s');
+  t.equal(cache.health().lastError, undefined, 'healthy again once a relist succeeds and its watch opens');
   t.equal(server.calls.filter((c) => c.startsWith('watch')).length, 3);
   cache.stop();
 });
@@ -109,16 +127,16 @@ t.test('410 Gone (an ERROR event) and a failed watch relist; an unreachable API 
 t.test('ClusterCache answers only after both caches synced, and fails closed once stale', async (t) => {
   const server = scriptedApi();
   server.failNextLists(100);
-  const cluster = new ClusterCache(server.api, pino({ level: 'silent' }), 50);
+  const cluster = new ClusterCache(server.api, pino({ level: 'silent' }), { staleAfterMs: 30_000, clock: time.clock });
   cluster.start();
-  await settle(5);
+  await settle();
   t.match(cluster.notReadyReason(), /^namespaces cache has not synced yet: connect ECONNREFUSED/);
   t.throws(() => cluster.namespace('a'), ClusterStateUnavailableError);
   cluster.stop();
 
   const healthy = scriptedApi();
   healthy.setItems([ns('a', 5)], 10);
-  const synced = new ClusterCache(healthy.api, pino({ level: 'silent' }), 50);
+  const synced = new ClusterCache(healthy.api, pino({ level: 'silent' }), { staleAfterMs: 30_000, clock: time.clock });
   synced.start();
   await settle();
   t.equal(synced.notReadyReason(), undefined);
@@ -126,8 +144,12 @@ t.test('ClusterCache answers only after both caches synced, and fails closed onc
   // The API server goes away: the watch ends and every relist fails, for longer than staleAfterMs.
   healthy.failNextLists(1000);
   for (const watch of healthy.watches) watch.end(new Error('connect ECONNREFUSED 127.0.0.1:6443'));
-  await settle(80);
-  t.match(synced.notReadyReason(), /^namespaces cache lost the API server 0s ago: connect ECONNREFUSED/);
+  await settle();
+  await time.advance(30_000);
+  t.equal(synced.notReadyReason(), undefined, 'still answering when lost for exactly staleAfterMs');
+  t.same(synced.states().map((s) => s.staleSeconds), [30, 30]);
+  await time.advance(1_000);
+  t.equal(synced.notReadyReason(), 'namespaces cache lost the API server 31s ago: connect ECONNREFUSED 127.0.0.1:6443');
   t.throws(() => synced.networkPolicies('a'), ClusterStateUnavailableError, 'stale caches do not answer');
   synced.stop();
 });
