@@ -1,11 +1,10 @@
 import { Bitset } from './bitset.ts';
-import { appliesTo } from './cluster-match.ts';
 import { selectorMatches } from './label-selector.ts';
 import type { PodInfo, Traffic } from './model.ts';
 import { ipBlockContains, type Peer, selectorPeerMatchesPod } from './peers.ts';
 import type { Direction, Policy, Rule } from './policy.ts';
 import { portRuleMatches } from './ports.ts';
-import { combine, decideThroughTiers, type Outcome } from './tiers.ts';
+import { applyingPolicies, combine, decideThroughTiers, type Outcome, type Stage, tierStages } from './tiers.ts';
 import type { World } from './world.ts';
 
 /** Who may connect to whom on one port: `allowed(from, to)` over indexes into `pods`. */
@@ -54,15 +53,19 @@ type NetworkPolicyTier = Readonly<Record<Direction, (from: number, to: number) =
  */
 function withClusterPolicies(world: World, traffic: Traffic, networkPolicies: NetworkPolicyTier): (from: number, to: number) => Outcome {
   const pods = world.pods;
-  const subject = (direction: Direction): boolean[] => pods.map((pod) => world.clusterPolicies.some((policy) => appliesTo(world, policy, pod, direction)));
-  const subjects = { egress: subject('egress'), ingress: subject('ingress') };
+  const stagesOf = (direction: Direction): (readonly Stage[] | undefined)[] => pods.map((pod) => {
+    const applying = applyingPolicies(world, pod, direction);
+    return applying.length === 0 ? undefined : tierStages(applying);
+  });
+  const stages = { egress: stagesOf('egress'), ingress: stagesOf('ingress') };
   const side = (direction: Direction, from: number, to: number): Outcome => {
     const [self, other] = direction === 'egress' ? [from, to] : [to, from];
     const answer = (): boolean | undefined => networkPolicies[direction](from, to);
-    if (!(subjects[direction][self] as boolean)) return answer() === false ? 'denied' : 'allowed';
+    const own = stages[direction][self];
+    if (own === undefined) return answer() === false ? 'denied' : 'allowed';
     const pod = pods[self] as PodInfo;
     const connection = { direction, pod, other: { pod: pods[other] as PodInfo }, traffic, destination: pods[to] as PodInfo };
-    return decideThroughTiers(world, connection, answer).outcome;
+    return decideThroughTiers(world, connection, answer, own).outcome;
   };
   return (from, to) => {
     const egress = side('egress', from, to);

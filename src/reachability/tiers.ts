@@ -65,7 +65,7 @@ export interface SideConnection {
  */
 export type NetworkPolicyAnswer = () => boolean | undefined;
 
-interface Stage {
+export interface Stage {
   readonly kind: 'group' | 'networkPolicy' | 'default';
   readonly tier: Tier | undefined;
   readonly policies: readonly ClusterPolicy[];
@@ -80,21 +80,28 @@ interface Stage {
  * every choice is followed, and the outcome is undetermined when they disagree.
  * https://github.com/kubernetes-sigs/network-policy-api/blob/v0.3.1/apis/v1beta1/clusternetworkpolicy_types.go
  */
-export function decideThroughTiers(world: World, connection: SideConnection, networkPolicy: NetworkPolicyAnswer): TierDecision {
-  const stages = stagesFor(world, connection);
+export function decideThroughTiers(world: World, connection: SideConnection, networkPolicy: NetworkPolicyAnswer, stages = tierStages(applyingPolicies(world, connection.pod, connection.direction))): TierDecision {
   const ambiguities: Ambiguity[] = [];
   const paths = walk({ world, connection, networkPolicy, stages, ambiguities }, 0, []);
   const outcomes = new Set(paths.map((path) => path.allowed));
   return { outcome: outcomes.size > 1 ? 'undetermined' : paths[0]?.allowed === false ? 'denied' : 'allowed', paths, ambiguities };
 }
 
-/** Admin groups by priority, the NetworkPolicy tier, Baseline groups by priority, the default. */
-function stagesFor(world: World, connection: SideConnection): Stage[] {
-  const applying = world.clusterPolicies.filter((policy) => appliesTo(world, policy, connection.pod, connection.direction));
+/** The ClusterNetworkPolicies whose subject holds the pod and that have rules in the direction. */
+export function applyingPolicies(world: World, pod: PodInfo, direction: Direction): ClusterPolicy[] {
+  return world.clusterPolicies.filter((policy) => appliesTo(world, policy, pod, direction));
+}
+
+/**
+ * Admin groups by priority (each group's policies by name, for a stable account), the
+ * NetworkPolicy tier, Baseline groups by priority, the default. The same for every connection of
+ * one pod and direction, so the matrix computes them once per pod.
+ */
+export function tierStages(applying: readonly ClusterPolicy[]): readonly Stage[] {
   const groups = (tier: Tier): Stage[] => {
     const byPriority = new Map<number, ClusterPolicy[]>();
     for (const policy of applying.filter((p) => p.tier === tier)) byPriority.set(policy.priority, [...(byPriority.get(policy.priority) ?? []), policy]);
-    return [...byPriority.keys()].sort((a, b) => a - b).map((priority) => ({ kind: 'group', tier, policies: byPriority.get(priority) ?? [] }));
+    return [...byPriority.keys()].sort((a, b) => a - b).map((priority) => ({ kind: 'group', tier, policies: (byPriority.get(priority) ?? []).sort((a, b) => (a.name < b.name ? -1 : 1)) }));
   };
   return [...groups('Admin'), { kind: 'networkPolicy', tier: undefined, policies: [] }, ...groups('Baseline'), { kind: 'default', tier: undefined, policies: [] }];
 }
@@ -140,7 +147,7 @@ function stepOf(policy: ClusterPolicy, rule: ClusterRule, match: Match): RuleSte
  */
 function walkGroup(state: Walk, index: number, steps: readonly RuleStep[]): TierPath[] {
   const stage = state.stages[index] as Stage;
-  const perPolicy = [...stage.policies].sort((a, b) => (a.name < b.name ? -1 : 1)).map((policy) => candidates(state, policy));
+  const perPolicy = stage.policies.map((policy) => candidates(state, policy));
   const byAction = new Map<Action, RuleStep>();
   for (const step of perPolicy.flatMap((p) => p.steps)) if (!byAction.has(step.action)) byAction.set(step.action, step);
   const mayContinue = perPolicy.every((p) => p.mayMatchNone);
