@@ -8,6 +8,9 @@ import { ConfigError } from '../config/config-error.ts';
 import { configPath } from '../config/config-path.ts';
 import { loadConfig } from '../config/load.ts';
 import type { Config } from '../config/types.ts';
+import { parseClusterPolicy } from '../reachability/cluster-policy.ts';
+import { type ClusterNetworkPolicyWire, isClusterNetworkPolicy } from '../reachability/cluster-policy-wire.ts';
+import { InvalidPolicyError } from '../reachability/errors.ts';
 import { readCluster } from './cluster-inventory.ts';
 import { readManifests } from './manifests.ts';
 import { asCommand, parseOutput, UsageError } from './reachability-input.ts';
@@ -41,12 +44,30 @@ export async function runCheck(args: string[]): Promise<number> {
     if (values.state !== undefined && values.kubeconfig !== undefined) throw new UsageError('give either --state PATH... or --kubeconfig FILE, not both');
     const config = asUserMistake(() => loadConfig(configPath(values.config)));
     const inputs = asUserMistake(() => sourcedObjects(readManifests(values.filename as string[])));
+    refuseInvalidClusterPolicies(inputs);
     const candidates = candidatesOf(inputs, values.namespace);
     const cluster = await clusterFrom(values.state, { kubeconfig: values.kubeconfig, context: values.context }, config);
     const report: CheckReport = { results: await checkAll(candidates.checked, { config, cluster, user: userFrom(values.as, values['as-group']) }), skipped: candidates.skipped };
     process.stdout.write(output === 'json' ? checkJson(report) : checkText(report));
     return report.results.some((result) => result.verdict === 'denied') ? 1 : 0;
   });
+}
+
+/**
+ * The webhook never reviews ClusterNetworkPolicies (cluster-scoped, an admin's), so they are
+ * reported as skipped; one the API server would refuse is still a mistake in the input, exit 2,
+ * as the engine (explain, reachability) would refuse it too.
+ */
+function refuseInvalidClusterPolicies(inputs: readonly SourcedObject[]): void {
+  for (const { source, object } of inputs) {
+    if (!isClusterNetworkPolicy(object)) continue;
+    try {
+      parseClusterPolicy(object as ClusterNetworkPolicyWire);
+    } catch (error) {
+      if (error instanceof InvalidPolicyError) throw new UsageError(`invalid ClusterNetworkPolicy ${source}: ${error.message}`);
+      throw error;
+    }
+  }
 }
 
 /** A bad config file or a manifest the API server would refuse: the user's to fix, exit 2. */

@@ -19,7 +19,8 @@ export async function runDiff(args: string[]): Promise<number> {
     const after = withPodsOf(worldOf(readManifests(values.after)), before);
     const selected: readonly Protocol[] = values.protocol === undefined ? protocols : [parseProtocol(values.protocol) as Protocol];
     const diffs = selected.map((protocol) => diffConnections(before, after, protocol, values.port === undefined ? portRuns([before, after], protocol) : single(values.port)));
-    const merged: ConnectionDiff = { added: diffs.flatMap((d) => d.added), removed: diffs.flatMap((d) => d.removed) };
+    const undetermined = diffs.flatMap((d) => d.undetermined ?? []);
+    const merged: ConnectionDiff = { added: diffs.flatMap((d) => d.added), removed: diffs.flatMap((d) => d.removed), ...(undetermined.length > 0 ? { undetermined } : {}) };
     process.stdout.write(output === 'json' ? `${JSON.stringify(merged)}\n` : diffText(merged));
     return 0;
   });
@@ -32,11 +33,13 @@ function single(port: string): [number, number][] {
 
 function withPodsOf(after: World, before: World): World {
   if (after.pods.length > 0 || after.namespaces.size > 0) return after;
-  return buildWorld({ namespaces: [...before.namespaces.values()], pods: before.pods, policies: after.policies });
+  return buildWorld({ namespaces: [...before.namespaces.values()], pods: before.pods, policies: after.policies, clusterPolicies: after.clusterPolicies, nodes: before.nodes });
 }
 
 export function diffText(diff: ConnectionDiff): string {
-  if (diff.added.length === 0 && diff.removed.length === 0) return 'no connection between pods changes\n';
+  const undetermined = diff.undetermined ?? [];
+  if (diff.added.length === 0 && diff.removed.length === 0 && undetermined.length === 0) return 'no connection between pods changes\n';
   const line = (sign: string) => (change: ConnectionChange): string => `${sign} ${change.from} → ${change.to} ${change.protocol} ${describePorts(change.ports)}`;
-  return `${[...diff.added.map(line('+')), ...diff.removed.map(line('-'))].join('\n')}\n`;
+  const open = undetermined.map((change) => `${line('?')(change)} (undetermined: see explain)`);
+  return `${[...diff.added.map(line('+')), ...diff.removed.map(line('-')), ...open].join('\n')}\n`;
 }

@@ -38,7 +38,7 @@ export function worldOf(sources: readonly SourcedObjects[]): World {
   try {
     return buildWorld(inventoryOf(sources));
   } catch (error) {
-    if (error instanceof InvalidPolicyError) throw new UsageError(`invalid NetworkPolicy ${error.message}`);
+    if (error instanceof InvalidPolicyError) throw new UsageError(`invalid ${error.kind} ${error.message}`);
     throw error;
   }
 }

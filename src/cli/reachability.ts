@@ -17,6 +17,14 @@ export async function runReachability(args: string[]): Promise<number> {
   });
 }
 
+/** true, false, or null where ClusterNetworkPolicies leave the answer to the implementation or to DNS. */
+function jsonCell(matrix: Matrix, from: number, to: number): string {
+  const outcome = matrix.outcome(from, to);
+  return outcome === 'undetermined' ? 'null' : String(outcome === 'allowed');
+}
+
+const cells = { allowed: '.', denied: 'X', undetermined: '?' } as const;
+
 /**
  * The JSON contract: {"port", "protocol", "pods": [...], "matrix": {from: {to: bool}}}, pods as
  * namespace/name. Produced a row at a time: at 1,000 pods the whole document is 21 MiB, and an
@@ -25,7 +33,7 @@ export async function runReachability(args: string[]): Promise<number> {
 export function* matrixJsonChunks(matrix: Matrix): Generator<string> {
   const names = matrix.pods.map((pod) => JSON.stringify(podKey(pod)));
   yield `{"port":${matrix.traffic.port},"protocol":${JSON.stringify(matrix.traffic.protocol)},"pods":[${names.join(',')}],"matrix":{`;
-  for (let i = 0; i < names.length; i++) yield `${i === 0 ? '' : ','}${names[i]}:{${names.map((to, j) => `${to}:${matrix.allowed(i, j)}`).join(',')}}`;
+  for (let i = 0; i < names.length; i++) yield `${i === 0 ? '' : ','}${names[i]}:{${names.map((to, j) => `${to}:${jsonCell(matrix, i, j)}`).join(',')}}`;
   yield '}}\n';
 }
 
@@ -48,7 +56,14 @@ export function matrixTable(matrix: Matrix): string {
   const pods = matrix.pods.map(podKey);
   const width = Math.max(1, ...pods.map((p) => p.length));
   const cell = (text: string): string => text.padEnd(width);
-  const lines = [`${matrix.traffic.protocol}/${matrix.traffic.port}: rows from, columns to; . allowed, X denied`, [cell('-'), ...pods.map(cell)].join(' ').trimEnd()];
-  pods.forEach((from, i) => lines.push([cell(from), ...pods.map((_, j) => cell(matrix.allowed(i, j) ? '.' : 'X'))].join(' ').trimEnd()));
+  let open = false;
+  const mark = (i: number, j: number): string => {
+    const outcome = matrix.outcome(i, j);
+    open ||= outcome === 'undetermined';
+    return cells[outcome];
+  };
+  const rows = pods.map((from, i) => [cell(from), ...pods.map((_, j) => cell(mark(i, j)))].join(' ').trimEnd());
+  const legend = `. allowed, X denied${open ? ', ? undetermined (see explain)' : ''}`;
+  const lines = [`${matrix.traffic.protocol}/${matrix.traffic.port}: rows from, columns to; ${legend}`, [cell('-'), ...pods.map(cell)].join(' ').trimEnd(), ...rows];
   return `${lines.join('\n')}\n`;
 }

@@ -3,6 +3,7 @@ import { configPath } from '../config/config-path.ts';
 import { loadConfig } from '../config/load.ts';
 import type { Config } from '../config/types.ts';
 import type { KubeObject } from '../kube/admission-review.ts';
+import type { ClusterNetworkPolicyWire } from '../reachability/cluster-policy-wire.ts';
 import type { SourcedObjects } from '../reachability/inventory.ts';
 import type { ClusterPosture } from '../report/model.ts';
 import { type ClusterObjects, clusterPosture } from '../report/posture.ts';
@@ -11,7 +12,7 @@ import type { ClusterSource } from './report-options.ts';
 
 const namespacesPath = '/api/v1/namespaces';
 
-/** `report --cluster`: the config, then namespaces, pods and NetworkPolicies (GET only), judged; or what stopped it. */
+/** `report --cluster`: the config, then namespaces, pods, NetworkPolicies and ClusterNetworkPolicies (GET only), judged; or what stopped it. */
 export async function readPosture(source: ClusterSource): Promise<ClusterPosture | string> {
   let config: Config;
   try {
@@ -39,5 +40,7 @@ function objectsOf(sources: readonly SourcedObjects[]): ClusterObjects {
     namespaces: ofKind('Namespace'),
     pods: ofKind('Pod'),
     policies: ofKind('NetworkPolicy'),
+    // Listed only when the API server serves them (readCluster adds that source only then).
+    ...(sources.some((source) => source.source.endsWith('/clusternetworkpolicies')) ? { clusterPolicies: ofKind('ClusterNetworkPolicy') as ClusterNetworkPolicyWire[] } : {}),
   };
 }

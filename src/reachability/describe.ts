@@ -3,6 +3,7 @@ import type { Labels, PodInfo, Traffic } from './model.ts';
 import { describePeer } from './peers.ts';
 import type { Direction, Policy } from './policy.ts';
 import { describePortRule } from './ports.ts';
+import type { RuleStep, TierPath } from './tiers.ts';
 import type { RuleMiss, SideVerdict, Verdict } from './verdict.ts';
 import type { World } from './world.ts';
 
@@ -21,23 +22,67 @@ interface Side {
  */
 export function describeVerdict(world: World, verdict: Verdict): string {
   const { from, to, traffic } = verdict;
-  const lines = [`${from} → ${to} on ${traffic.protocol}/${traffic.port}: ${verdict.allowed ? 'allowed' : 'denied'}`, ''];
+  const lines = [`${from} → ${to} on ${traffic.protocol}/${traffic.port}: ${verdict.outcome}`, ''];
   lines.push(...describeSide({ world, direction: 'egress', subject: from, other: to, traffic }, verdict.egress), '');
   lines.push(...describeSide({ world, direction: 'ingress', subject: to, other: from, traffic }, verdict.ingress));
   return `${lines.join('\n')}\n`;
 }
 
 function describeSide(side: Side, verdict: SideVerdict | undefined): string[] {
-  const { direction, subject, other, traffic } = side;
+  const { direction, subject } = side;
   const title = direction === 'egress' ? `Egress from ${subject}` : `Ingress to ${subject}`;
   if (verdict === undefined) return [`${title}: allowed: ${subject} is outside the cluster, no NetworkPolicy applies to it.`];
+  const { paths, ambiguities } = verdict.tiers;
+  const only = paths[0] as TierPath;
+  if (paths.length === 1 && only.steps.length === 0 && only.decidedBy !== 'Baseline') return describeNetworkPolicySide(side, verdict, title);
+  const lines = [`${title}: ${verdict.outcome}`];
+  for (const ambiguity of ambiguities) lines.push(`  ${ambiguityTitle[ambiguity.reason]}: ${ambiguity.detail}`);
+  if (paths.length === 1) return [...lines, ...describePath(side, verdict, only, '  ')];
+  for (const path of paths) lines.push(`  one way (${path.allowed ? 'allowed' : 'denied'}):`, ...describePath(side, verdict, path, '    '));
+  return lines;
+}
+
+const ambiguityTitle = { 'same-priority': 'left to the implementation', 'domain-names': 'cannot be decided from the input' } as const;
+
+/** The rules met in order, the NetworkPolicy tier where evaluation reached it, and where it ended. */
+function describePath(side: Side, verdict: SideVerdict, path: TierPath, indent: string): string[] {
+  const lines: string[] = [];
+  const admin = path.steps.filter((step) => step.tier === 'Admin');
+  const baseline = path.steps.filter((step) => step.tier === 'Baseline');
+  for (const step of admin) lines.push(`${indent}${describeStep(side, step)}`);
+  if (path.decidedBy === 'Admin') return lines;
+  lines.push(...describeNetworkPolicyTier(side, verdict, indent));
+  if (path.decidedBy === 'NetworkPolicy') return lines;
+  for (const step of baseline) lines.push(`${indent}${describeStep(side, step)}`);
+  if (path.decidedBy === 'default') lines.push(`${indent}no tier decides: allowed, as Kubernetes allows what no policy governs`);
+  return lines;
+}
+
+function describeStep(side: Side, step: RuleStep): string {
+  const name = step.ruleName === undefined ? '' : ` "${step.ruleName}"`;
+  const condition = step.certain ? '' : ' (if the address is one the domain names resolve to)';
+  const closed = step.failsClosed ? ' (it has a peer this engine does not know, so it fails closed)' : '';
+  const effect = step.action === 'Pass' ? `Pass: the rest of the ${step.tier} tier is skipped, evaluation goes on to ${step.tier === 'Admin' ? 'the NetworkPolicy tier' : 'the default (allowed)'}` : `${step.action}: final`;
+  return `${step.tier} tier: ClusterNetworkPolicy ${step.policy} (priority ${step.priority}) ${side.direction} rule ${step.rule}${name} applies${condition}${closed}: ${effect}`;
+}
+
+function describeNetworkPolicyTier(side: Side, verdict: SideVerdict, indent: string): string[] {
+  const type = side.direction === 'egress' ? 'Egress' : 'Ingress';
+  if (verdict.isolatedBy.length === 0) return [`${indent}NetworkPolicy tier: no NetworkPolicy in ${side.subject.split('/')[0]} selects ${side.subject} with policy type ${type}; evaluation goes on to the Baseline tier`];
+  const [first, ...rest] = describeNetworkPolicySide(side, verdict, 'NetworkPolicy tier');
+  return [`${indent}${first as string} (final: NetworkPolicies decide for every pod they isolate)`, ...rest.map((line) => `${indent}${line.slice(2)}`)];
+}
+
+function describeNetworkPolicySide(side: Side, verdict: SideVerdict, title: string): string[] {
+  const { direction, subject, other, traffic } = side;
+  const allowed = verdict.networkPolicyAllows;
   if (verdict.isolatedBy.length === 0) {
     const type = direction === 'egress' ? 'Egress' : 'Ingress';
     return [`${title}: allowed: no NetworkPolicy in ${subject.split('/')[0]} selects ${subject} with policy type ${type}, so it is not isolated for ${direction}.`];
   }
-  const lines = [`${title}: ${verdict.allowed ? 'allowed' : 'denied'}`, `  isolated for ${direction} by ${verdict.isolatedBy.join(', ')}`];
+  const lines = [`${title}: ${allowed ? 'allowed' : 'denied'}`, `  isolated for ${direction} by ${verdict.isolatedBy.join(', ')}`];
   for (const ref of verdict.allowedBy) lines.push(`  admitted by ${ref.policy} ${direction} rule ${ref.rule} (spec.${direction}[${ref.rule}])`);
-  if (verdict.allowed) return lines;
+  if (allowed) return lines;
   lines.push(`  no ${direction} rule admits ${other} on ${traffic.protocol}/${traffic.port}:`);
   for (const key of verdict.isolatedBy) lines.push(...describePolicyMisses(side, verdict, key));
   return lines;

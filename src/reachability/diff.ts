@@ -1,5 +1,6 @@
 import { reachabilityMatrix } from './matrix.ts';
 import { podKey, type Protocol } from './model.ts';
+import type { Outcome } from './tiers.ts';
 import type { World } from './world.ts';
 
 /** A connection that one side allows and the other does not, over runs of ports. */
@@ -14,6 +15,11 @@ export interface ConnectionChange {
 export interface ConnectionDiff {
   readonly added: ConnectionChange[];
   readonly removed: ConnectionChange[];
+  /**
+   * Connections whose verdict after the change ClusterNetworkPolicies leave open (equal
+   * priorities, domain names) and before did not; present only when there are some.
+   */
+  readonly undetermined?: ConnectionChange[];
 }
 
 const maxPort = 65535;
@@ -36,10 +42,13 @@ export function portRuns(worlds: readonly World[], protocol: Protocol): [number,
   return sorted.map((start, i) => [start, (sorted[i + 1] ?? maxPort + 1) - 1]);
 }
 
-/** The numeric ports and ranges the world's rules name for the protocol. */
+/** The numeric ports and ranges the world's rules (NetworkPolicies' and ClusterNetworkPolicies') name for the protocol. */
 function policyRanges(world: World, protocol: Protocol): [number, number][] {
   const rules = world.policies.flatMap((policy) => [...policy.rules.ingress, ...policy.rules.egress]);
-  return rules.flatMap((rule) => rule.ports).flatMap((port) => (port.protocol === protocol && typeof port.port === 'number' ? [[port.port, port.endPort ?? port.port] as [number, number]] : []));
+  const ports = rules.flatMap((rule) => rule.ports).flatMap((port) => (port.protocol === protocol && typeof port.port === 'number' ? [[port.port, port.endPort ?? port.port] as [number, number]] : []));
+  const clusterRules = world.clusterPolicies.flatMap((policy) => [...policy.rules.ingress, ...policy.rules.egress]);
+  const clusterPorts = clusterRules.flatMap((rule) => rule.protocols).flatMap((p) => ('protocol' in p && p.protocol === protocol ? [[p.first, p.last] as [number, number]] : []));
+  return [...ports, ...clusterPorts];
 }
 
 /** Every container port of the protocol: where a named port can resolve. */
@@ -53,23 +62,34 @@ function containerPorts(world: World, protocol: Protocol): [number, number][] {
  * only has all its connections there counted as added or removed.
  */
 export function diffConnections(before: World, after: World, protocol: Protocol, runs: readonly [number, number][]): ConnectionDiff {
-  const added = new Map<string, ConnectionChange>();
-  const removed = new Map<string, ConnectionChange>();
+  const changes = { added: new Map<string, ConnectionChange>(), removed: new Map<string, ConnectionChange>(), undetermined: new Map<string, ConnectionChange>() };
   for (const run of runs) {
-    const old = allowedPairs(before, protocol, run[0]);
-    const now = allowedPairs(after, protocol, run[0]);
-    for (const pair of now) if (!old.has(pair)) extend(added, pair, protocol, run);
-    for (const pair of old) if (!now.has(pair)) extend(removed, pair, protocol, run);
+    const old = pairOutcomes(before, protocol, run[0]);
+    const now = pairOutcomes(after, protocol, run[0]);
+    for (const pair of new Set([...old.keys(), ...now.keys()])) {
+      const change = classify(old.get(pair), now.get(pair));
+      if (change !== undefined) extend(changes[change], pair, protocol, run);
+    }
   }
-  return { added: [...added.values()], removed: [...removed.values()] };
+  const undetermined = [...changes.undetermined.values()];
+  return { added: [...changes.added.values()], removed: [...changes.removed.values()], ...(undetermined.length > 0 ? { undetermined } : {}) };
 }
 
-function allowedPairs(world: World, protocol: Protocol, port: number): Set<string> {
+/** A pair missing on one side (its pod does not exist there) counts as denied there. */
+function classify(before: Outcome | undefined, after: Outcome | undefined): 'added' | 'removed' | 'undetermined' | undefined {
+  if (after === 'undetermined') return before === 'undetermined' ? undefined : 'undetermined';
+  if (after === 'allowed') return before === 'allowed' ? undefined : 'added';
+  return before === 'allowed' ? 'removed' : undefined;
+}
+
+/** Every pair that is not certainly denied, with its outcome. */
+function pairOutcomes(world: World, protocol: Protocol, port: number): Map<string, Outcome> {
   const matrix = reachabilityMatrix(world, { port, protocol });
   const keys = world.pods.map(podKey);
-  const pairs = new Set<string>();
+  const pairs = new Map<string, Outcome>();
   keys.forEach((from, i) => keys.forEach((to, j) => {
-    if (matrix.allowed(i, j)) pairs.add(`${from}\n${to}`);
+    const outcome = matrix.outcome(i, j);
+    if (outcome !== 'denied') pairs.set(`${from}\n${to}`, outcome);
   }));
   return pairs;
 }

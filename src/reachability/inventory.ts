@@ -1,6 +1,8 @@
 import type { NetworkPolicy } from '../kube/network-policy.ts';
+import { type ClusterPolicy, parseClusterPolicy } from './cluster-policy.ts';
+import { type ClusterNetworkPolicyWire, isClusterNetworkPolicy } from './cluster-policy-wire.ts';
 import { InvalidPolicyError } from './errors.ts';
-import type { ContainerPort, Labels, NamespaceInfo, PodInfo, Protocol } from './model.ts';
+import type { ContainerPort, Labels, NamespaceInfo, NodeInfo, PodInfo, Protocol } from './model.ts';
 import { parsePolicy, type Policy } from './policy.ts';
 
 /** Kubernetes objects read from one source (a file, or the API server), with where they came from. */
@@ -13,9 +15,12 @@ export interface Inventory {
   readonly namespaces: NamespaceInfo[];
   readonly pods: PodInfo[];
   readonly policies: Policy[];
+  readonly clusterPolicies: ClusterPolicy[];
+  readonly nodes: NodeInfo[];
 }
 
 type KubeObject = {
+  readonly apiVersion?: unknown;
   readonly kind?: unknown;
   readonly items?: unknown;
   readonly metadata?: { readonly name?: unknown; readonly namespace?: unknown; readonly labels?: unknown };
@@ -24,19 +29,21 @@ type KubeObject = {
 };
 
 /**
- * Namespaces, Pods and NetworkPolicies out of whatever the input holds: `kind: List` and
+ * Namespaces, Pods, NetworkPolicies, ClusterNetworkPolicies and Nodes out of whatever the input holds: `kind: List` and
  * `*List` responses are unpacked, every other kind (Deployments, Services, …) is skipped.
  * An object given twice (same kind, namespace and name) is the later one, as `kubectl apply`
  * of the same inputs would leave it. A policy the API server would refuse stops the reading,
  * named with its source.
  */
 export function inventoryOf(sources: readonly SourcedObjects[]): Inventory {
-  const inventory: Inventory = { namespaces: [], pods: [], policies: [] };
+  const inventory: Inventory = { namespaces: [], pods: [], policies: [], clusterPolicies: [], nodes: [] };
   for (const { source, objects } of sources) for (const object of objects) collect(inventory, source, object);
   return {
     namespaces: lastByKey(inventory.namespaces, (n) => n.name),
     pods: lastByKey(inventory.pods, (p) => `${p.namespace}/${p.name}`),
     policies: lastByKey(inventory.policies, (p) => p.key),
+    clusterPolicies: lastByKey(inventory.clusterPolicies, (p) => p.name),
+    nodes: lastByKey(inventory.nodes, (n) => n.name),
   };
 }
 
@@ -62,16 +69,25 @@ function collect(inventory: Inventory, source: string, value: unknown): void {
 function collectObject(inventory: Inventory, source: string, object: KubeObject): void {
   if (object.kind === 'Namespace') inventory.namespaces.push({ name: String(object.metadata?.name ?? ''), labels: labelsOf(object) });
   if (object.kind === 'Pod' && !finished(object)) inventory.pods.push(podOf(object));
-  if (object.kind === 'NetworkPolicy') inventory.policies.push(policyOf(object, source));
+  if (object.kind === 'NetworkPolicy') inventory.policies.push(sourced(source, () => parsePolicy(object as NetworkPolicy)));
+  if (isClusterNetworkPolicy(object)) inventory.clusterPolicies.push(sourced(source, () => parseClusterPolicy(object as ClusterNetworkPolicyWire), 'ClusterNetworkPolicy'));
+  if (object.kind === 'Node') inventory.nodes.push(nodeOf(object));
 }
 
-function policyOf(object: KubeObject, source: string): Policy {
+/** Parses, naming the source in what a refusal says. */
+function sourced<T>(source: string, parse: () => T, kind: InvalidPolicyError['kind'] = 'NetworkPolicy'): T {
   try {
-    return parsePolicy(object as NetworkPolicy);
+    return parse();
   } catch (error) {
-    if (error instanceof InvalidPolicyError) throw new InvalidPolicyError(`${source}: ${error.path}`, error.message.slice(error.path.length + 2));
+    if (error instanceof InvalidPolicyError) throw new InvalidPolicyError(`${source}: ${error.path}`, error.message.slice(error.path.length + 2), kind);
     throw error;
   }
+}
+
+/** A Node's addresses (InternalIP, ExternalIP; host names never match an address) for `nodes` peers. */
+function nodeOf(object: KubeObject): NodeInfo {
+  const addresses = (object as { status?: { addresses?: readonly { address?: unknown }[] } }).status?.addresses ?? [];
+  return { name: String(object.metadata?.name ?? ''), labels: labelsOf(object), addresses: addresses.map((a) => String(a.address ?? '')).filter((a) => a !== '') };
 }
 
 function labelsOf(object: KubeObject): Labels {
@@ -81,7 +97,7 @@ function labelsOf(object: KubeObject): Labels {
 }
 
 interface PodFields {
-  readonly spec?: { readonly containers?: readonly ContainerFields[]; readonly initContainers?: readonly ContainerFields[] };
+  readonly spec?: { readonly containers?: readonly ContainerFields[]; readonly initContainers?: readonly ContainerFields[]; readonly hostNetwork?: boolean };
   readonly status?: { readonly phase?: string; readonly podIP?: string; readonly podIPs?: readonly { readonly ip?: string }[] };
 }
 
@@ -104,6 +120,7 @@ function podOf(object: KubeObject): PodInfo {
     labels: labelsOf(object),
     ips: podIps(status),
     ports: containerPorts(spec),
+    ...(spec?.hostNetwork === true ? { hostNetwork: true } : {}),
   };
 }
 

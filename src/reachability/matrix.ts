@@ -4,13 +4,16 @@ import type { PodInfo, Traffic } from './model.ts';
 import { ipBlockContains, type Peer, selectorPeerMatchesPod } from './peers.ts';
 import type { Direction, Policy, Rule } from './policy.ts';
 import { portRuleMatches } from './ports.ts';
+import { applyingPolicies, combine, decideThroughTiers, type Outcome, type Stage, tierStages } from './tiers.ts';
 import type { World } from './world.ts';
 
 /** Who may connect to whom on one port: `allowed(from, to)` over indexes into `pods`. */
 export interface Matrix {
   readonly pods: readonly PodInfo[];
   readonly traffic: Traffic;
+  /** outcome(from, to) is allowed. */
   allowed(from: number, to: number): boolean;
+  outcome(from: number, to: number): Outcome;
 }
 
 /**
@@ -32,10 +35,41 @@ export function reachabilityMatrix(world: World, traffic: Traffic): Matrix {
       if (policy.isolates.ingress) ingress[i] = addIngress(ingress[i] ?? new Bitset(pods.length), sets, policy.rules.ingress, i);
     }
   }
-  return {
-    pods,
-    traffic,
-    allowed: (from: number, to: number): boolean => (egress[from]?.has(to) ?? true) && (ingress[to]?.has(from) ?? true),
+  const networkPolicies = { egress: (from: number, to: number): boolean | undefined => egress[from]?.has(to), ingress: (from: number, to: number): boolean | undefined => ingress[to]?.has(from) };
+  if (world.clusterPolicies.length === 0) {
+    const allowed = (from: number, to: number): boolean => (networkPolicies.egress(from, to) ?? true) && (networkPolicies.ingress(from, to) ?? true);
+    return { pods, traffic, allowed, outcome: (from, to) => (allowed(from, to) ? 'allowed' : 'denied') };
+  }
+  const outcome = withClusterPolicies(world, traffic, networkPolicies);
+  return { pods, traffic, allowed: (from, to) => outcome(from, to) === 'allowed', outcome };
+}
+
+type NetworkPolicyTier = Readonly<Record<Direction, (from: number, to: number) => boolean | undefined>>;
+
+/**
+ * With ClusterNetworkPolicies, a side whose pod is the subject of one goes through the tiers
+ * pair by pair (the NetworkPolicy tier's answer still from the sets); other sides keep the
+ * NetworkPolicy answer, which is then final or falls through to the default.
+ */
+function withClusterPolicies(world: World, traffic: Traffic, networkPolicies: NetworkPolicyTier): (from: number, to: number) => Outcome {
+  const pods = world.pods;
+  const stagesOf = (direction: Direction): (readonly Stage[] | undefined)[] => pods.map((pod) => {
+    const applying = applyingPolicies(world, pod, direction);
+    return applying.length === 0 ? undefined : tierStages(applying);
+  });
+  const stages = { egress: stagesOf('egress'), ingress: stagesOf('ingress') };
+  const side = (direction: Direction, from: number, to: number): Outcome => {
+    const [self, other] = direction === 'egress' ? [from, to] : [to, from];
+    const answer = (): boolean | undefined => networkPolicies[direction](from, to);
+    const own = stages[direction][self];
+    if (own === undefined) return answer() === false ? 'denied' : 'allowed';
+    const pod = pods[self] as PodInfo;
+    const connection = { direction, pod, other: { pod: pods[other] as PodInfo }, traffic, destination: pods[to] as PodInfo };
+    return decideThroughTiers(world, connection, answer, own).outcome;
+  };
+  return (from, to) => {
+    const egress = side('egress', from, to);
+    return egress === 'denied' ? 'denied' : combine(egress, side('ingress', from, to));
   };
 }
 

@@ -32,6 +32,18 @@ export interface PodInfo {
   /** status.podIPs (or status.podIP); empty for a pod not scheduled yet, which no ipBlock then matches. */
   readonly ips: readonly string[];
   readonly ports: readonly ContainerPort[];
+  /**
+   * spec.hostNetwork: the pod has its node's addresses. ClusterNetworkPolicy leaves such pods out
+   * of subjects and of `pods`/`namespaces` peers; `networks` and `nodes` peers match their IPs.
+   */
+  readonly hostNetwork?: boolean;
+}
+
+/** A Node, for ClusterNetworkPolicy's `nodes` peers: its labels and status.addresses. */
+export interface NodeInfo {
+  readonly name: string;
+  readonly labels: Labels;
+  readonly addresses: readonly string[];
 }
 
 /** One end of a connection: a pod in the cluster, or an address outside it. */

@@ -3,6 +3,7 @@ import { type Endpoint, endpointName, type PodInfo, podKey, type Traffic } from 
 import { peerMatches } from './peers.ts';
 import type { Direction, Policy, Rule } from './policy.ts';
 import { portsMatch } from './ports.ts';
+import { combine, decideThroughTiers, type Outcome, type TierDecision } from './tiers.ts';
 import type { World } from './world.ts';
 
 /** A rule that admits the connection: `spec.<direction>[rule]` of `policy`. */
@@ -27,6 +28,12 @@ export interface SideVerdict {
   readonly allowedBy: readonly RuleRef[];
   /** Every rule of the isolating policies that does not admit; an isolating policy without rules has none. */
   readonly misses: readonly RuleMiss[];
+  /** The NetworkPolicy tier's own answer (allowed when it does not isolate the pod), whether or not evaluation reached it. */
+  readonly networkPolicyAllows: boolean;
+  /** The ClusterNetworkPolicy tiers around it: which rules applied, which tier decided, any choice left open. */
+  readonly tiers: TierDecision;
+  readonly outcome: Outcome;
+  /** outcome is allowed. */
   readonly allowed: boolean;
 }
 
@@ -34,6 +41,8 @@ export interface Verdict {
   readonly from: string;
   readonly to: string;
   readonly traffic: Traffic;
+  /** Denied when either side denies; undetermined when neither denies and one side is undetermined. */
+  readonly outcome: Outcome;
   /** Egress of the source and ingress of the destination both allow it. */
   readonly allowed: boolean;
   /** undefined when the source is outside the cluster: no policy governs its egress. */
@@ -43,20 +52,24 @@ export interface Verdict {
 }
 
 /**
- * May `from` open a connection to `to` on `traffic`? A pod is isolated in a direction only when
- * some policy in its namespace selects it and has that policy type; then the connection must
- * match at least one rule of those policies (allows are a union, there are no denies).
+ * May `from` open a connection to `to` on `traffic`? Each side goes through the tiers
+ * (tiers.ts): Admin ClusterNetworkPolicies, then NetworkPolicies, then Baseline ones. In the
+ * NetworkPolicy tier a pod is isolated in a direction only when some policy in its namespace
+ * selects it and has that policy type; then the connection must match at least one rule of
+ * those policies (allows are a union, there are no denies).
  * https://kubernetes.io/docs/concepts/services-networking/network-policies/#the-two-sorts-of-pod-isolation
  */
 export function evaluate(world: World, from: Endpoint, to: Endpoint, traffic: Traffic): Verdict {
   const destination = 'pod' in to ? to.pod : undefined;
   const egress = 'pod' in from ? sideVerdict(world, 'egress', from.pod, { other: to, traffic, destination }) : undefined;
   const ingress = destination !== undefined ? sideVerdict(world, 'ingress', destination, { other: from, traffic, destination }) : undefined;
+  const outcome = combine(egress?.outcome ?? 'allowed', ingress?.outcome ?? 'allowed');
   return {
     from: endpointName(from),
     to: endpointName(to),
     traffic,
-    allowed: (egress?.allowed ?? true) && (ingress?.allowed ?? true),
+    outcome,
+    allowed: outcome === 'allowed',
     egress,
     ingress,
   };
@@ -85,7 +98,9 @@ function sideVerdict(world: World, direction: Direction, pod: PodInfo, connectio
       else misses.push(result);
     }
   }
-  return { direction, pod: podKey(pod), isolatedBy: policies.map((p) => p.key), allowedBy, misses, allowed: policies.length === 0 || allowedBy.length > 0 };
+  const networkPolicyAllows = policies.length === 0 || allowedBy.length > 0;
+  const tiers = decideThroughTiers(world, { direction, pod, ...connection }, () => (policies.length === 0 ? undefined : networkPolicyAllows));
+  return { direction, pod: podKey(pod), isolatedBy: policies.map((p) => p.key), allowedBy, misses, networkPolicyAllows, tiers, outcome: tiers.outcome, allowed: tiers.outcome === 'allowed' };
 }
 
 function ruleResult(world: World, policy: Policy, rule: Rule, { other, traffic, destination }: Connection): RuleMiss {

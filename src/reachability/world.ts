@@ -1,7 +1,9 @@
 import type { NetworkPolicy } from '../kube/network-policy.ts';
+import { type ClusterPolicy, parseClusterPolicy } from './cluster-policy.ts';
+import type { ClusterNetworkPolicyWire } from './cluster-policy-wire.ts';
 import type { NamespaceLabels } from './peers.ts';
 import { parsePolicy, type Policy } from './policy.ts';
-import { type Labels, type NamespaceInfo, namespaceNameLabel, type PodInfo, podKey } from './model.ts';
+import { type Labels, type NamespaceInfo, namespaceNameLabel, type NodeInfo, type PodInfo, podKey } from './model.ts';
 
 /** Everything a verdict reads, indexed once: policies by namespace, pods by name and IP. */
 export interface World {
@@ -10,6 +12,10 @@ export interface World {
   readonly pods: readonly PodInfo[];
   readonly policies: readonly Policy[];
   readonly policiesByNamespace: ReadonlyMap<string, readonly Policy[]>;
+  /** ClusterNetworkPolicies of both tiers; each side's evaluation picks those whose subject holds its pod. */
+  readonly clusterPolicies: readonly ClusterPolicy[];
+  /** Nodes, for `nodes` peers; without them such a peer matches no address. */
+  readonly nodes: readonly NodeInfo[];
   readonly podsByKey: ReadonlyMap<string, PodInfo>;
   readonly podsByIp: ReadonlyMap<string, PodInfo>;
   readonly namespaceLabels: NamespaceLabels;
@@ -20,6 +26,9 @@ export interface WorldInput {
   readonly pods?: readonly PodInfo[];
   /** Raw NetworkPolicies (parsed here, which throws InvalidPolicyError) or already parsed ones. */
   readonly policies?: readonly (NetworkPolicy | Policy)[];
+  /** Raw ClusterNetworkPolicies (parsed here, which throws InvalidPolicyError) or already parsed ones. */
+  readonly clusterPolicies?: readonly (ClusterNetworkPolicyWire | ClusterPolicy)[];
+  readonly nodes?: readonly NodeInfo[];
 }
 
 export function buildWorld(input: WorldInput): World {
@@ -28,10 +37,11 @@ export function buildWorld(input: WorldInput): World {
   const pods = [...(input.pods ?? [])].sort(comparePods);
   for (const pod of pods) if (!namespaces.has(pod.namespace)) namespaces.set(pod.namespace, withNameLabel({ name: pod.namespace, labels: {} }));
   const policies = (input.policies ?? []).map((policy) => ('isolates' in policy ? policy : parsePolicy(policy)));
-  return index(namespaces, pods, policies);
+  const clusterPolicies = (input.clusterPolicies ?? []).map((policy) => ('subject' in policy ? policy : parseClusterPolicy(policy)));
+  return { ...index(namespaces, pods, policies), clusterPolicies, nodes: input.nodes ?? [] };
 }
 
-function index(namespaces: Map<string, NamespaceInfo>, pods: readonly PodInfo[], policies: readonly Policy[]): World {
+function index(namespaces: Map<string, NamespaceInfo>, pods: readonly PodInfo[], policies: readonly Policy[]): Omit<World, 'clusterPolicies' | 'nodes'> {
   const policiesByNamespace = new Map<string, Policy[]>();
   for (const policy of policies) {
     const list = policiesByNamespace.get(policy.namespace);

@@ -178,6 +178,18 @@ export interface ClusterPosture {
   readonly exempt: readonly string[];
   /** Being deleted: not judged. */
   readonly terminating: readonly string[];
+  /** The cluster's ClusterNetworkPolicies; absent when the API server does not serve them (the CRD is not installed). */
+  readonly clusterPolicies?: readonly ClusterPolicyPosture[];
+}
+
+/** A ClusterNetworkPolicy, where it sits in evaluation, and the governed namespaces whose pods its subject can select. */
+export interface ClusterPolicyPosture {
+  readonly name: string;
+  readonly tier: string;
+  readonly priority: number;
+  readonly namespaces: readonly string[];
+  /** Why the engine cannot read it (a schema older or newer than v0.3.1's): its answers leave it out. */
+  readonly unreadable?: string;
 }
 
 export interface PostureTotals {

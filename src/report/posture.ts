@@ -12,6 +12,8 @@ import { isManaged, renderBaseline } from '../policy/baseline.ts';
 import { planBaseline } from '../policy/baseline-plan.ts';
 import { isExemptNamespace } from '../policy/exemptions.ts';
 import type { AboveCeiling, ClusterPosture, NamespacePosture, PostureTotals } from './model.ts';
+import type { ClusterNetworkPolicyWire } from '../reachability/cluster-policy-wire.ts';
+import { clusterPolicyPostures } from './posture-cluster-policies.ts';
 import { isFinished, tierProblem } from './posture-tiers.ts';
 
 /** Namespaces, pods and NetworkPolicies of every namespace, as the API server lists them. */
@@ -20,6 +22,8 @@ export interface ClusterObjects {
   readonly namespaces: readonly KubeObject[];
   readonly pods: readonly KubeObject[];
   readonly policies: readonly NetworkPolicy[];
+  /** Absent when the cluster does not serve ClusterNetworkPolicies. */
+  readonly clusterPolicies?: readonly ClusterNetworkPolicyWire[];
 }
 
 export function clusterPosture(objects: ClusterObjects, config: Config): ClusterPosture {
@@ -29,7 +33,8 @@ export function clusterPosture(objects: ClusterObjects, config: Config): Cluster
   const terminating = sorted.filter((ns) => !exempt.includes(ns) && isTerminating(ns));
   const governed = sorted.filter((ns) => !exempt.includes(ns) && !terminating.includes(ns));
   const namespaces = governed.map((ns) => namespacePosture(ns, byNamespace.get(nameOf(ns)) ?? emptyContents, config));
-  return { server: objects.server, totals: totalsOf(namespaces, exempt.length), namespaces, exempt: exempt.map(nameOf), terminating: terminating.map(nameOf) };
+  const clusterPolicies = objects.clusterPolicies === undefined ? {} : { clusterPolicies: clusterPolicyPostures(objects.clusterPolicies, governed.map((ns) => ({ name: nameOf(ns), labels: ns.metadata?.labels }))) };
+  return { server: objects.server, totals: totalsOf(namespaces, exempt.length), namespaces, exempt: exempt.map(nameOf), terminating: terminating.map(nameOf), ...clusterPolicies };
 }
 
 interface Contents {

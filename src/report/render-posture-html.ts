@@ -1,6 +1,7 @@
 /** The cluster posture's part of the HTML report: totals as cards, the per-namespace chart and table, each finding's message. */
 import { escapeHtml } from './html-escape.ts';
-import type { ClusterPosture, NamespacePosture } from './model.ts';
+import type { ClusterPolicyPosture, ClusterPosture, NamespacePosture } from './model.ts';
+import { describeReach } from './posture-cluster-policies.ts';
 import { hasFindings, postureProblems } from './posture-words.ts';
 import { postureChart } from './svg-posture.ts';
 
@@ -16,6 +17,7 @@ export const postureColors: Record<(typeof postureProblems)[number], string> = {
 export function postureSections(posture: ClusterPosture, section: (id: string, title: string, content: string) => string): string {
   return [
     section('posture', 'Cluster posture', cards(posture) + namedNamespaces(posture)),
+    posture.clusterPolicies === undefined ? '' : section('posture-cluster-policies', 'ClusterNetworkPolicies', clusterPolicyTable(posture.clusterPolicies)),
     section('posture-namespaces', 'Posture per namespace', legend() + postureChart('chart-posture', 'Problems per governed namespace', posture.namespaces) + table(posture.namespaces)),
     section('posture-findings', 'Posture findings', findings(posture.namespaces)),
   ].join('\n');
@@ -42,6 +44,13 @@ function cards(posture: ClusterPosture): string {
 function namedNamespaces(posture: ClusterPosture): string {
   const list = (names: readonly string[]): string => (names.length === 0 ? 'none' : escapeHtml(names.join(', ')));
   return `<p class="note" id="posture-exempt">Exempt (not judged): ${list(posture.exempt)}. Terminating (not judged): ${list(posture.terminating)}.</p>`;
+}
+
+/** In evaluation order: Admin decides before the namespaces' NetworkPolicies, Baseline after them. */
+function clusterPolicyTable(policies: readonly ClusterPolicyPosture[]): string {
+  if (policies.length === 0) return '<p class="note">None.</p>';
+  const rows = policies.map((p) => `<tr><td>${escapeHtml(p.tier)}</td><td>${p.priority}</td><td>${escapeHtml(p.name)}</td><td>${escapeHtml(describeReach(p))}</td></tr>`);
+  return `<table><thead><tr><th>Tier</th><th>Priority</th><th>Name</th><th>Governed namespaces in subject</th></tr></thead><tbody>${rows.join('')}</tbody></table>`;
 }
 
 function legend(): string {

@@ -1,10 +1,19 @@
-import type { ClusterPosture, NamespacePosture } from './model.ts';
+import type { ClusterPolicyPosture, ClusterPosture, NamespacePosture } from './model.ts';
+import { describeReach } from './posture-cluster-policies.ts';
 import { countOf, hasFindings } from './posture-words.ts';
 import { formatTable } from './text-table.ts';
 
 /** The cluster posture as text sections: what was read, the totals, one row per namespace, then each finding. */
 export function postureSections(posture: ClusterPosture): string[] {
-  return [overview(posture), `Posture per namespace\n${namespaceTable(posture)}`, findings(posture)];
+  // Listed when there are some; -o json says `[]` (served, none) apart from absent (the CRD is not installed).
+  const clusterPolicies = posture.clusterPolicies === undefined || posture.clusterPolicies.length === 0 ? [] : [clusterPolicySection(posture.clusterPolicies)];
+  return [overview(posture), ...clusterPolicies, `Posture per namespace\n${namespaceTable(posture)}`, findings(posture)];
+}
+
+/** In evaluation order: Admin before the namespaces' NetworkPolicies, Baseline after them. */
+function clusterPolicySection(policies: readonly ClusterPolicyPosture[]): string {
+  const rows = policies.map((p) => [p.tier, p.priority, p.name, describeReach(p)]);
+  return `ClusterNetworkPolicies: ${policies.length} (Admin decides before NetworkPolicies, Baseline after them)\n${formatTable(['TIER', 'PRIORITY', 'NAME', 'GOVERNED NAMESPACES IN SUBJECT'], rows)}`;
 }
 
 function overview(posture: ClusterPosture): string {

@@ -144,6 +144,9 @@ t.test('explain: the verdict in sentences, pods by name or by IP, addresses outs
   const byIp = await run(['explain', '-f', dir, '--from', '10.0.1.2', '--to', '10.0.1.1', '--port', '80', '-o', 'json']);
   const byIpText = await run(['explain', '-f', dir, '--from', '10.0.1.2', '--to', '10.0.1.1', '--port', '80']);
   t.match(byIpText.stdout, /\nAbove the ceiling:\nNetworkPolicy x\/a-from-b admits this connection and allows more than its namespace's profile \(netpol-hygiene would refuse it today\):\n {2}NP-CEILING: /);
+  // Without ClusterNetworkPolicies each side is decided by the NetworkPolicy tier or, not isolated, by the default.
+  const notIsolated = { outcome: 'allowed', paths: [{ steps: [], decidedBy: 'default', allowed: true }], ambiguities: [] };
+  const decidedByNetworkPolicy = { outcome: 'allowed', paths: [{ steps: [], decidedBy: 'NetworkPolicy', allowed: true }], ambiguities: [] };
   const { aboveCeiling, ...verdict } = JSON.parse(byIp.stdout) as { aboveCeiling: { policy: string; messages: string[] }[] };
   // x/a-from-b admits it on a named port, which could be any number: above the default profile's ceiling.
   t.same(aboveCeiling.map((a) => a.policy), ['x/a-from-b'], 'the admitting policy above the ceiling is named');
@@ -152,9 +155,10 @@ t.test('explain: the verdict in sentences, pods by name or by IP, addresses outs
     from: 'x/b',
     to: 'x/a',
     traffic: { port: 80, protocol: 'TCP' },
+    outcome: 'allowed',
     allowed: true,
-    egress: { direction: 'egress', pod: 'x/b', isolatedBy: [], allowedBy: [], misses: [], allowed: true },
-    ingress: { direction: 'ingress', pod: 'x/a', isolatedBy: ['x/a-from-b'], allowedBy: [{ policy: 'x/a-from-b', rule: 0 }], misses: [], allowed: true },
+    egress: { direction: 'egress', pod: 'x/b', isolatedBy: [], allowedBy: [], misses: [], networkPolicyAllows: true, tiers: notIsolated, outcome: 'allowed', allowed: true },
+    ingress: { direction: 'ingress', pod: 'x/a', isolatedBy: ['x/a-from-b'], allowedBy: [{ policy: 'x/a-from-b', rule: 0 }], misses: [], networkPolicyAllows: true, tiers: decidedByNetworkPolicy, outcome: 'allowed', allowed: true },
   }, 'a pod IP is that pod');
   const outside = await run(['explain', '-f', dir, '--from', 'x/b', '--to', '2001:db8::1', '--port', '443']);
   t.match(outside.stdout, /^x\/b → 2001:db8::1 on TCP\/443: allowed\n/);
@@ -252,5 +256,7 @@ t.test('--kubeconfig reads namespaces, pods and policies with GET only, followin
     'GET /api/v1/pods?limit=500 Bearer reader',
     'GET /api/v1/pods?limit=500&continue=1 Bearer reader',
     'GET /apis/networking.k8s.io/v1/networkpolicies?limit=500 Bearer reader',
+    // The ClusterNetworkPolicy CRD is not installed (404): no error, no ClusterNetworkPolicies.
+    'GET /apis/policy.networking.k8s.io Bearer reader',
   ]);
 });
