@@ -88,11 +88,11 @@ t.test('the injected tier and its source: a tier rule by port, the pod\'s own la
     result.stdout,
     [
       ...workloadKinds.flatMap((w) => [`patched  ${w.kind} apps/${w.name} (pod template)  ${file}`, '         tier=ui from rule:port-8080']),
-      `patched  Deployment apps/api (pod template)  ${file}`,
+      `allowed  Deployment apps/api (pod template)  ${file}`,
       '         tier=business from label',
       `patched  Pod apps/store  ${file}`,
       '         tier=db from annotation',
-      '8 checked: 0 denied, 0 warned, 8 patched, 0 allowed, 0 exempt',
+      '8 checked: 0 denied, 0 warned, 7 patched, 1 allowed, 0 exempt',
       '',
     ].join('\n'),
   );
@@ -163,9 +163,9 @@ t.test('input forms: multi-document YAML, a JSON List, a directory (recursively,
       `         ${baselineNote}`,
       `denied   Pod shop/bare  ${yamlSource}`,
       `         ${noTier('bare', 'shop')}`,
-      `patched  Deployment shop/ui (pod template)  ${jsonSource}`,
+      `allowed  Deployment shop/ui (pod template)  ${jsonSource}`,
       '         tier=ui from label',
-      '3 checked: 1 denied, 0 warned, 2 patched, 0 allowed, 0 exempt; 1 skipped (kinds netpol-hygiene does not review: Service)',
+      '3 checked: 1 denied, 0 warned, 1 patched, 1 allowed, 0 exempt; 1 skipped (kinds netpol-hygiene does not review: Service)',
       '',
     ].join('\n');
   const files = await run(['check', '-f', yamlFile, '-f', jsonFile]);
@@ -280,14 +280,14 @@ t.test('--state: the cluster as given: modes, missing namespaces, a missing base
       '         note: netpol-hygiene would first apply the baseline of namespace "bare" itself and admit the pod if that succeeds; apply it before deploying, or give it in --state',
       `denied   Pod absent/api  ${file}`,
       '         namespaces "absent" not found',
-      `patched  Pod team-b/api  ${file}`,
+      `allowed  Pod team-b/api  ${file}`,
       '         tier=business from label',
-      '6 checked: 4 denied, 1 warned, 1 patched, 0 allowed, 0 exempt',
+      '6 checked: 4 denied, 1 warned, 0 patched, 1 allowed, 0 exempt',
       '',
     ].join('\n'),
   );
   const json = JSON.parse((await run(['check', '-f', file, '--state', state, '--as', 'jane', '-o', 'json'])).stdout);
-  t.same(json.summary, { checked: 6, denied: 4, warned: 1, patched: 1, allowed: 0, exempt: 0, skipped: 0 });
+  t.same(json.summary, { checked: 6, denied: 4, warned: 1, patched: 0, allowed: 1, exempt: 0, skipped: 0 });
   t.same(json.results[2], {
     source: file,
     origin: { kind: 'Pod', namespace: 'team-warn', name: 'unlabelled' },

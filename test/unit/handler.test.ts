@@ -295,8 +295,10 @@ t.test('cluster state unavailable', async (t) => {
 
   t.test('a Pod mutate of a labelled pod needs no cluster state', async (t) => {
     const { response, record } = await run(t, 'mutate', deploymentPod({ tier: 'ui' }), { cluster: unavailableCluster() });
-    t.strictSame(decodePatch(response), [{ op: 'add', path: '/metadata/annotations/netpol-hygiene.io~1tier-source', value: 'label' }]);
-    t.equal(record.decision, 'patched');
+    t.strictSame(response, { uid: podUid, allowed: true }, 'allowed unpatched: the label is the pod\'s own');
+    t.equal(record.decision, 'allowed');
+    t.strictSame(record.reasons, ['tier=ui from label'], 'the audit record keeps the source');
+    t.equal(record.patch, undefined);
     t.equal(record.mode, 'enforce', 'the config mode, since the namespace cannot be read');
   });
 

@@ -8,7 +8,7 @@ import { entitlementViolation, podIdentity } from '../tier-entitlement.ts';
 import { type TierInference, inferTier } from '../tier-inference.ts';
 import { type RegisteredRule, podKind } from './registration.ts';
 
-/** POD-TIER's mutating half: inject the inferred tier label and record its source. */
+/** POD-TIER's mutating half: inject the inferred tier label and record its source (none for a pod's own label). */
 export const podTierInjection: RegisteredRule = {
   id: 'POD-TIER',
   webhook: 'mutate',
@@ -59,8 +59,8 @@ function injectTier(request: AdmissionRequest, context: RuleContext): RuleResult
   if (!pod) return noViolations;
   const inference = podTierOf(pod, request, context);
   if (inference.kind !== 'found') return noViolations;
+  if (inference.source === 'label') return ownLabel(pod, inference.tier, request, context);
   const key = context.config.tierLabel.key;
-  if (inference.source === 'label' && recordedSourceStillHolds(pod, inference.tier, request, context)) return noViolations;
   // Copy-on-write: only labels and annotations are new objects (see diffPatch).
   const metadata = pod.metadata ?? {};
   const mutated: KubeObject = {
@@ -72,6 +72,22 @@ function injectTier(request: AdmissionRequest, context: RuleContext): RuleResult
     },
   };
   return { violations: [], mutated, reasons: [`${key}=${inference.tier} from ${inference.source}`] };
+}
+
+/**
+ * The pod names its own tier: nothing to inject, and no tier-source annotation either. The
+ * label is its own record and the audit record keeps the source (`reasons`), so the pod is
+ * admitted unpatched: a patch would cost kube-apiserver a decode, apply and re-validation on
+ * every such pod (docs/performance-apiserver.md). The annotation thus means "the webhook
+ * injected this tier, from here"; one the pod brings from elsewhere (copied from a pod whose
+ * tier was injected) would misstate that and is removed, unless it is ours from the first pass.
+ */
+function ownLabel(pod: KubeObject, tier: string, request: AdmissionRequest, context: RuleContext): RuleResult {
+  const reasons = [`${context.config.tierLabel.key}=${tier} from label`];
+  const { [annotations.tierSource]: recorded, ...otherAnnotations } = pod.metadata?.annotations ?? {};
+  if (recorded === undefined) return { violations: [], reasons };
+  if (recordedSourceStillHolds(pod, tier, request, context)) return noViolations;
+  return { violations: [], mutated: { ...pod, metadata: { ...pod.metadata, annotations: otherAnnotations } }, reasons };
 }
 
 /**

@@ -1,5 +1,5 @@
 // POD-TIER (DESIGN.md "Admission behaviour", Pod rows): its mutating half injects the inferred
-// tier label and records its source; its validating half refuses a pod without a valid tier,
+// tier label and records its source (a pod's own label is left unpatched); its validating half refuses a pod without a valid tier,
 // and a tier label that goes away or goes bad. Entitlements: pod-tier-entitlement.test.ts.
 import t from 'tap';
 import type { Operation as PatchOperation } from 'fast-json-patch';
@@ -80,25 +80,25 @@ const mutateCases: readonly MutateCase[] = [
     reasons: ['example.com/tier=ui from default'],
   },
   {
-    name: 'a pod already labelled, without annotations: only the tier-source annotation is added',
+    name: 'a pod already labelled, without annotations: admitted unpatched, the source only in the reasons',
     request: podCreate({ labels: { app: 'web', tier: 'ui' } }),
-    patch: [{ op: 'add', path: '/metadata/annotations', value: { 'netpol-hygiene.io/tier-source': 'label' } }],
+    patch: [],
     reasons: ['tier=ui from label'],
   },
   {
-    name: 'a pod already labelled, with annotations: only the tier-source annotation is added',
+    name: 'a pod already labelled, with annotations: admitted unpatched, the source only in the reasons',
     request: podCreate({ labels: { app: 'web', tier: 'ui' }, annotations: { owner: 'team-a' } }),
-    patch: [{ op: 'add', path: '/metadata/annotations/netpol-hygiene.io~1tier-source', value: 'label' }],
+    patch: [],
     reasons: ['tier=ui from label'],
   },
   {
-    name: 'a stale tier-source annotation is replaced',
+    name: 'a stale tier-source annotation on a labelled pod is removed (it would claim an injection)',
     request: podCreate({ labels: { tier: 'ui' }, annotations: { 'netpol-hygiene.io/tier-source': 'rule:old' } }),
-    patch: [{ op: 'replace', path: '/metadata/annotations/netpol-hygiene.io~1tier-source', value: 'label' }],
+    patch: [{ op: 'remove', path: '/metadata/annotations/netpol-hygiene.io~1tier-source' }],
     reasons: ['tier=ui from label'],
   },
   {
-    name: 'label and source already recorded (reinvocation): nothing to do',
+    name: 'label and an older version\'s tier-source label: nothing to do',
     request: podCreate({ labels: { tier: 'ui' }, annotations: { 'netpol-hygiene.io/tier-source': 'label' } }),
     patch: [],
     reasons: [],
@@ -115,10 +115,10 @@ const mutateCases: readonly MutateCase[] = [
     reasons: [],
   },
   {
-    name: 'a tier-source annotation copied from another pod is corrected to label',
-    request: podCreate({ labels: { tier: 'db' }, annotations: { 'netpol-hygiene.io/tier-source': 'rule:web-frontends' } }),
+    name: 'a tier-source annotation copied from another pod is removed, other annotations kept',
+    request: podCreate({ labels: { tier: 'db' }, annotations: { owner: 'team-a', 'netpol-hygiene.io/tier-source': 'rule:web-frontends' } }),
     config: webFrontends,
-    patch: [{ op: 'replace', path: '/metadata/annotations/netpol-hygiene.io~1tier-source', value: 'label' }],
+    patch: [{ op: 'remove', path: '/metadata/annotations/netpol-hygiene.io~1tier-source' }],
     reasons: ['tier=db from label'],
   },
   {
