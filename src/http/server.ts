@@ -35,7 +35,7 @@ export async function startServer(deps: Omit<AppDeps, 'https'>, options: ServeOp
   await app.listen({ host: options.host, port: options.port });
   const server = app.server as Server;
   // New handshakes use the new pair; open connections and in-flight requests are untouched.
-  const stopWatching = watchTlsPair({ certFile: options.tlsCertFile, keyFile: options.tlsKeyFile }, (next) => {
+  const stopWatching = watchTlsPair({ certFile: options.tlsCertFile, keyFile: options.tlsKeyFile, served: pair.version }, (next) => {
     server.setSecureContext({ cert: next.cert, key: next.key, minVersion: 'TLSv1.2', ...(options.clientCa === undefined ? {} : { ca: options.clientCa }) });
     notAfter = next.notAfter;
   }, log, options.tlsPollIntervalMs);
