@@ -65,7 +65,17 @@ export interface ControlPlane {
   rss(): { etcd?: number; apiserver?: number; controllerManager?: number };
   /** Stops every component (SIGTERM, then SIGKILL) and removes dir unless NETPOL_HYGIENE_KEEP_E2E=1. Idempotent. */
   stop(): Promise<void>;
+  /** Outage drills: SIGSTOP a component (it keeps its sockets and answers nothing) … */
+  pauseComponent(component: OutageComponent): void;
+  /** … and SIGCONT it. */
+  resumeComponent(component: OutageComponent): void;
+  /** Stops a component (SIGTERM, then SIGKILL) and waits until it has exited. */
+  stopComponent(component: OutageComponent): Promise<void>;
+  /** Starts a stopped component again with the same flags, ports and data, and waits until it is healthy. */
+  startComponent(component: OutageComponent): Promise<void>;
 }
+
+export type OutageComponent = 'etcd' | 'kube-apiserver';
 
 export interface StartOptions {
   readonly log?: (line: string) => void;
@@ -295,7 +305,12 @@ export async function startControlPlane(options: StartOptions = {}): Promise<Con
     log(`control plane: started in ${ms(totalMs)}`);
 
     const kubectlPath = join(binDir, 'kubectl');
+    const outage = outageControls(started, { etcd, 'kube-apiserver': apiserver }, {
+      etcd: async () => /"health":\s*"true"/.test((await plainGet(`${etcdUrl}/health`)).body),
+      'kube-apiserver': async () => (await api('GET', '/readyz')).status === 200,
+    });
     return {
+      ...outage,
       dir,
       kubeconfigPath,
       serverUrl,
@@ -322,6 +337,37 @@ export async function startControlPlane(options: StartOptions = {}): Promise<Con
     await stop();
     throw err;
   }
+}
+
+type OutageControls = Pick<ControlPlane, 'pauseComponent' | 'resumeComponent' | 'stopComponent' | 'startComponent'>;
+
+/**
+ * Stop, pause and restart etcd or kube-apiserver under a running test. A restarted component
+ * is spawned from the very command line of the one it replaces, and takes its place in
+ * `started`, so the control plane's stop() still ends it, in the same order.
+ */
+function outageControls(started: ManagedProcess[], current: Record<OutageComponent, ManagedProcess>, healthy: Record<OutageComponent, () => Promise<boolean>>): OutageControls {
+  const signal = (component: OutageComponent, name: NodeJS.Signals): void => {
+    current[component].child.kill(name);
+  };
+  return {
+    pauseComponent: (component) => signal(component, 'SIGSTOP'),
+    resumeComponent: (component) => signal(component, 'SIGCONT'),
+    async stopComponent(component) {
+      // A paused process would hold SIGTERM until the grace period ends in SIGKILL.
+      signal(component, 'SIGCONT');
+      await current[component].stop(5000);
+    },
+    async startComponent(component) {
+      const previous = current[component];
+      if (previous.exitStatus() === undefined) throw new Error(`e2e: ${component} is still running; stopComponent() it first`);
+      const [command, ...args] = previous.child.spawnargs as [string, ...string[]];
+      const next = spawnManaged({ name: previous.name, command, args, logPath: previous.logPath });
+      started[started.indexOf(previous)] = next;
+      current[component] = next;
+      await waitFor(`${component} healthy again`, 120_000, [next], healthy[component]);
+    },
+  };
 }
 
 function kubeconfig(server: string, caPem: string, user: string, certPem: string, keyPem: string): string {

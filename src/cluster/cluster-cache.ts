@@ -10,7 +10,7 @@ export interface CachedNamespace extends NamespaceView {
 }
 
 /** A cache that has lost the API server for longer than this no longer answers. */
-export const defaultStaleAfterMs = 30_000;
+const defaultStaleAfterMs = 30_000;
 
 export interface ClusterCacheOptions {
   readonly staleAfterMs?: number;

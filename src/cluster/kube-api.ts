@@ -79,8 +79,7 @@ export class KubeApi {
       headers['content-type'] = options.contentType ?? 'application/json';
       headers['content-length'] = Buffer.byteLength(payload);
     }
-    const requestTimeoutMs = this.timeouts.requestMs;
-    const httpsOptions = await this.requestOptions({ method, headers, timeout: requestTimeoutMs });
+    const httpsOptions = await this.requestOptions({ method, headers, timeout: this.timeouts.requestMs });
     const { status, text } = await new Promise<{ status: number; text: string }>((resolve, reject) => {
       const request = https.request(url, httpsOptions, (response) => {
         const chunks: Buffer[] = [];
@@ -88,7 +87,7 @@ export class KubeApi {
         response.on('end', () => resolve({ status: response.statusCode ?? 0, text: Buffer.concat(chunks).toString('utf8') }));
         response.on('error', reject);
       });
-      request.on('timeout', () => request.destroy(new Error(`${method} ${url.pathname}: no answer from ${url.host} within ${requestTimeoutMs / 1000}s`)));
+      request.on('timeout', () => request.destroy(new Error(`${method} ${url.pathname}: no answer from ${url.host} within ${this.timeouts.requestMs / 1000}s`)));
       request.on('error', reject);
       request.end(payload);
     });

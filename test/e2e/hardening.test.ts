@@ -137,8 +137,20 @@ t.test('pods/status cannot remove or change the tier label', async (t) => {
   t.equal(change.code, 1);
   t.match(change.stderr, /POD-TIER: pods\/status may not change label tier \(db → ui\) on pod "db-0"/);
   t.equal(await kubectlOk(['get', 'pod', 'db-0', '-n', 'team-s', '-o', 'jsonpath={.metadata.labels.tier}']), 'db', 'the tier label is unchanged');
+  const podStatusRecords = (): Record<string, unknown>[] => webhook.auditRecords().filter((r) => r.kind === 'Pod' && r.subResource === 'status' && r.name === 'db-0');
+  await webhook.waitForLine(() => podStatusRecords().length >= 2);
+  t.same(podStatusRecords().map((r) => r.decision), ['denied', 'denied'], 'the removal and the change, each audited');
   const conditions = await cp.kubectl(['patch', 'pod', 'db-0', '-n', 'team-s', '--subresource=status', '--type=merge', '-p', '{"metadata":{"labels":{"build":"42"}}}'], jane);
-  t.equal(conditions.code, 0, 'a status update that leaves the tier alone is not even sent to the webhook');
+  t.equal(conditions.code, 0, 'a status update that leaves the tier alone is allowed');
+  // A tier change is sent: once its record is in, a record of the update above would be too (records keep their order).
+  const barrier = await cp.kubectl(['patch', 'pod', 'db-0', '-n', 'team-s', '--subresource=status', '--type=merge', '-p', '{"metadata":{"labels":{"tier":"business"}}}'], jane);
+  t.equal(barrier.code, 1);
+  await webhook.waitForLine(() => podStatusRecords().length >= 3);
+  t.match(
+    podStatusRecords().map((r) => [r.decision, r.message]),
+    [['denied', /\(db → unset\)/], ['denied', /\(db → ui\)/], ['denied', /\(db → business\)/]],
+    'the update that left the tier alone was not even sent to the webhook: no audit record for it',
+  );
 });
 
 t.test('only netpol-hygiene may create a policy carrying its managed-by label', async (t) => {

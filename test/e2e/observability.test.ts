@@ -91,7 +91,7 @@ t.test('exec credential plugin and /metrics against a real kube-apiserver', asyn
 
   await t.test('serve authenticates through the plugin: caches sync, the Lease is taken', async (t) => {
     const servingPlugin = writePlugin(cp!, 'webhook-plugin.sh', 'webhook');
-    const serving = await startWebhook(cp!, { kubeconfigPath: execKubeconfig(cp!, { webhook: servingPlugin }, 'webhook') });
+    const serving = await startWebhook(cp!, { kubeconfigPath: execKubeconfig(cp!, { webhook: servingPlugin }, 'webhook'), env: { POD_NAME: 'exec-plugin-replica' } });
     webhooks.push(serving);
     await waitFor('readyz through the exec plugin', 30_000, [], async () => (await serving.request('GET', '/readyz')).status === 200);
     const series = await scrape(serving);
@@ -99,8 +99,12 @@ t.test('exec credential plugin and /metrics against a real kube-apiserver', asyn
     t.equal(series.get('netpol_hygiene_cache_synced{resource="networkpolicies"}'), 1);
     t.ok(runs(servingPlugin) >= 1);
     t.comment(`serve RSS with an exec-plugin kubeconfig: ${Math.round((serving.rss() ?? 0) / 1024)} MiB`);
+    const holder = (): Promise<string> => kubectlOk(cp!, ['get', 'lease', 'netpol-hygiene-reconciler', '-n', 'netpol-hygiene', '-o', 'jsonpath={.spec.holderIdentity}']);
+    await waitFor('the Lease', 60_000, [], async () => (await holder().catch(() => '')) === 'exec-plugin-replica');
+    t.equal((await scrape(serving)).get('netpol_hygiene_reconciler_leader'), 1, 'the Lease in the API server names this replica, written with the plugin\'s token, and it says it leads');
     // Hands the Lease back for the next test's webhook.
     await serving.stop();
+    t.equal(await holder(), '', 'released on stop');
   });
 
   await t.test('/metrics counts a namespace creation exactly', async (t) => {
