@@ -144,6 +144,11 @@ const cases: Case[] = [
     probes: [['y/a', 'x/host', 80, 'TCP', 'allowed'], ['y/a', 'x/a', 80, 'TCP', 'denied'], ['z/a', 'x/host', 80, 'TCP', 'denied'], ['z/a', '192.168.0.10', 80, 'TCP', 'denied'], ['x/host', 'x/a', 80, 'TCP', 'allowed']],
   },
   {
+    name: 'a Baseline Deny of every namespace cannot close ingress from outside the cluster or from host-networked pods (ingress peers are pods only); egress closes with networks',
+    cnps: [cnp('baseline-deny-all', 'Baseline', 1000, nsX, { ingress: [{ action: 'Deny', from: [everyNamespace] }], egress: [{ action: 'Deny', to: [everyNamespace, { networks: ['0.0.0.0/0', '::/0'] }] }] })],
+    probes: [['y/a', 'x/a', 80, 'TCP', 'denied'], ['203.0.113.1', 'x/a', 80, 'TCP', 'allowed'], ['x/host', 'x/a', 80, 'TCP', 'allowed'], ['x/a', '203.0.113.1', 80, 'TCP', 'denied'], ['x/a', 'x/host', 80, 'TCP', 'denied']],
+  },
+  {
     name: 'equal priority, different actions: left to the implementation; the same action: decided',
     cnps: [
       cnp('a-deny', 'Admin', 7, nsX, { ingress: [{ action: 'Deny', from: [nsY] }] }),
