@@ -14,6 +14,7 @@ import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { generateKeyPairSync } from 'node:crypto';
 import { createCertificateAuthority, issueCertificate } from '../src/certs/authority.ts';
+import { installClusterNetworkPolicyCrd } from './cluster-network-policy-crd.ts';
 import type { ManagedProcess, RunResult } from './processes.ts';
 import { freePorts, removeDirOnExit, rssKiB, runCommand, spawnManaged } from './processes.ts';
 
@@ -301,6 +302,7 @@ export async function startControlPlane(options: StartOptions = {}): Promise<Con
     );
     const controllerManagerMs = performance.now() - tKcm;
     log(`control plane: kube-controller-manager up (default ServiceAccount exists) in ${ms(controllerManagerMs)} (pid ${controllerManager.pid})`);
+    await installClusterNetworkPolicyCrd(api, (what, check) => waitFor(what, 60_000, all, check));
     const totalMs = performance.now() - t0;
     log(`control plane: started in ${ms(totalMs)}`);
 

@@ -4,7 +4,7 @@ import type { NetworkPolicy } from '../kube/network-policy.ts';
 import { isManaged } from '../policy/baseline.ts';
 import { isExemptNamespace } from '../policy/exemptions.ts';
 import type { SourcedObjects } from '../reachability/inventory.ts';
-import type { Verdict } from '../reachability/verdict.ts';
+import type { RuleRef, SideVerdict, Verdict } from '../reachability/verdict.ts';
 import type { World } from '../reachability/world.ts';
 
 export interface AboveCeiling {
@@ -20,7 +20,7 @@ export interface AboveCeiling {
  * never changed; `explain` points at them because they are usually why a connection is open.
  */
 export function aboveCeiling(verdict: Verdict, world: World, sources: readonly SourcedObjects[], config: Config): AboveCeiling[] {
-  const admitting = new Set([...(verdict.egress?.allowedBy ?? []), ...(verdict.ingress?.allowedBy ?? [])].map((ref) => ref.policy));
+  const admitting = new Set([...decisiveAllows(verdict.egress), ...decisiveAllows(verdict.ingress)].map((ref) => ref.policy));
   const raw = rawPolicies(sources);
   const found: AboveCeiling[] = [];
   for (const key of [...admitting].sort()) {
@@ -29,6 +29,12 @@ export function aboveCeiling(verdict: Verdict, world: World, sources: readonly S
     if (messages.length > 0) found.push({ policy: key, messages });
   }
   return found;
+}
+
+/** The NetworkPolicy rules that admit on a side, when the NetworkPolicy tier is where that side is decided (not an Admin ClusterNetworkPolicy before it). */
+function decisiveAllows(side: SideVerdict | undefined): readonly RuleRef[] {
+  if (side === undefined || !side.tiers.paths.some((path) => path.decidedBy === 'NetworkPolicy')) return [];
+  return side.allowedBy;
 }
 
 function rawPolicies(sources: readonly SourcedObjects[]): Map<string, NetworkPolicy> {

@@ -50,7 +50,8 @@ async function writeChunks(chunks: Iterable<string>): Promise<void> {
 
 /**
  * Upstream's truth-table layout (test/e2e/network/netpol/truthtable.go): rows are sources,
- * columns destinations, `.` allowed and `X` denied; columns padded to line up.
+ * columns destinations, `.` allowed and `X` denied (`?` where ClusterNetworkPolicies leave it
+ * undetermined); columns padded to line up.
  */
 export function matrixTable(matrix: Matrix): string {
   const pods = matrix.pods.map(podKey);

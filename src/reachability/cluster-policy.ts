@@ -105,7 +105,8 @@ function parseRule(rule: ClusterRuleWire, index: number, path: string, peersFiel
   const action = oneOf(rule.action, actions, `${path}.action`) as Action;
   const wirePeers = rule[peersField] ?? [];
   const peers = wirePeers.map((peer, i) => parsePeer(peer ?? {}, `${path}.${peersField}[${i}]`, peersField)).filter((peer): peer is ClusterPeer => peer !== undefined);
-  const protocols = (rule.protocols ?? []).map((protocol, i) => parseProtocol(protocol ?? {}, `${path}.protocols[${i}]`));
+  // `protocols: []` is refused by the CRD (minItems 1); absent means every port.
+  const protocols = (rule.protocols === undefined || rule.protocols === null ? [] : nonEmpty(rule.protocols, `${path}.protocols`)).map((protocol, i) => parseProtocol(protocol ?? {}, `${path}.protocols[${i}]`));
   checkCombination(action, peers, protocols, `${path}.${peersField}`);
   return { index, name: rule.name || undefined, action, peers, protocols, failsClosed: wirePeers.length === 0 || peers.length < wirePeers.length };
 }

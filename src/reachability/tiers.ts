@@ -1,6 +1,6 @@
-import { appliesTo, effectiveAction, type Match, ruleMatch } from './cluster-match.ts';
+import { appliesTo, effectiveAction, type Match, ruleMatch, type RuleTarget } from './cluster-match.ts';
 import type { Action, ClusterPolicy, ClusterRule, Tier } from './cluster-policy.ts';
-import type { Endpoint, PodInfo, Traffic } from './model.ts';
+import type { PodInfo } from './model.ts';
 import type { Direction } from './policy.ts';
 import type { World } from './world.ts';
 
@@ -24,7 +24,7 @@ export interface RuleStep {
   readonly ruleName: string | undefined;
   /** What the rule does here: a rule failing closed denies whatever it says. */
   readonly action: Action;
-  /** The rule applies only if the peer is what the input cannot tell (a domain name's address). */
+  /** false: the rule applies only if the far end is what the input cannot tell (an address a domain name resolves to). */
   readonly certain: boolean;
   readonly failsClosed: boolean;
 }
@@ -49,14 +49,10 @@ export interface TierDecision {
   readonly ambiguities: readonly Ambiguity[];
 }
 
-/** The connection as one side's subject sees it. */
-export interface SideConnection {
+/** The connection as one side's subject sees it; `destination` is the subject for ingress, the peer for egress. */
+export interface SideConnection extends RuleTarget {
   readonly direction: Direction;
   readonly pod: PodInfo;
-  readonly other: Endpoint;
-  readonly traffic: Traffic;
-  /** The pod whose named ports apply: the subject for ingress, the peer for egress. */
-  readonly destination: PodInfo | undefined;
 }
 
 /**

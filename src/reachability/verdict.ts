@@ -1,3 +1,4 @@
+import type { RuleTarget } from './cluster-match.ts';
 import { selectorMatches } from './label-selector.ts';
 import { type Endpoint, endpointName, type PodInfo, podKey, type Traffic } from './model.ts';
 import { peerMatches } from './peers.ts';
@@ -81,11 +82,7 @@ export function isolatingPolicies(world: World, pod: PodInfo, direction: Directi
 }
 
 /** The connection as one side sees it: the other end, and the pod whose named ports apply. */
-interface Connection {
-  readonly other: Endpoint;
-  readonly traffic: Traffic;
-  readonly destination: PodInfo | undefined;
-}
+type Connection = RuleTarget;
 
 function sideVerdict(world: World, direction: Direction, pod: PodInfo, connection: Connection): SideVerdict {
   const policies = isolatingPolicies(world, pod, direction);

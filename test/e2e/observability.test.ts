@@ -67,7 +67,8 @@ t.test('exec credential plugin and /metrics against a real kube-apiserver', asyn
   await kubectlOk(cp, ['create', 'namespace', 'e2e-exec']);
   await kubectlOk(cp, ['-n', 'e2e-exec', 'create', 'serviceaccount', 'reader']);
   await kubectlOk(cp, ['-n', 'e2e-exec', 'create', 'serviceaccount', 'webhook']);
-  await kubectlOk(cp, ['create', 'clusterrole', 'e2e-reader', '--verb=get,list', '--resource=namespaces,pods,networkpolicies.networking.k8s.io']);
+  // What reachability lists: ClusterNetworkPolicies too, since the control plane serves them.
+  await kubectlOk(cp, ['create', 'clusterrole', 'e2e-reader', '--verb=get,list', '--resource=namespaces,pods,networkpolicies.networking.k8s.io,clusternetworkpolicies.policy.networking.k8s.io']);
   await kubectlOk(cp, ['create', 'clusterrolebinding', 'e2e-reader', '--clusterrole=e2e-reader', '--serviceaccount=e2e-exec:reader']);
   await kubectlOk(cp, ['create', 'clusterrolebinding', 'e2e-webhook', '--clusterrole=cluster-admin', '--serviceaccount=e2e-exec:webhook']);
   const reader = writePlugin(cp, 'reader-plugin.sh', 'reader');

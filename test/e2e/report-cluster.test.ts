@@ -83,7 +83,7 @@ t.before(async () => {
 
   // The report's own identity: a ServiceAccount that may get and list, nothing else.
   await kubectlOk(['-n', 'kube-system', 'create', 'serviceaccount', 'posture-reader']);
-  await kubectlOk(['create', 'clusterrole', 'posture-reader', '--verb=get,list', '--resource=namespaces,pods,networkpolicies.networking.k8s.io']);
+  await kubectlOk(['create', 'clusterrole', 'posture-reader', '--verb=get,list', '--resource=namespaces,pods,networkpolicies.networking.k8s.io,clusternetworkpolicies.policy.networking.k8s.io']);
   await kubectlOk(['create', 'clusterrolebinding', 'posture-reader', '--clusterrole=posture-reader', '--serviceaccount=kube-system:posture-reader']);
   // And one that may do nothing.
   await kubectlOk(['-n', 'kube-system', 'create', 'serviceaccount', 'nobody']);

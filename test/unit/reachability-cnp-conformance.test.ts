@@ -282,3 +282,41 @@ for (const tier of ['admin_tier', 'baseline_tier']) {
     probes(t, cluster, [[luna0, 'tcp', draco0, 80, true], [luna1, 'tcp', draco0, 80, false]]);
   });
 }
+
+t.test('CNPAdminTierEgressTCP: rule order, egress rules leave ingress alone, and the Deny and Pass swaps', async (t) => {
+  const cluster = new Cluster('admin_tier/standard-egress-tcp-rules.yaml');
+  probes(t, cluster, [[harry0, 'tcp', luna0, 80, true], [harry1, 'tcp', luna0, 8080, true], [harry0, 'tcp', cedric1, 8080, true], [harry1, 'tcp', cedric1, 80, false]]);
+  probes(t, cluster, [[luna0, 'tcp', harry0, 80, true], [draco0, 'tcp', harry1, 80, true]]);
+  cluster.edit('egress-tcp', (spec) => swap(spec.egress, 0, 1));
+  probes(t, cluster, [[harry0, 'tcp', luna1, 80, false], [harry1, 'tcp', luna1, 8080, false], [harry0, 'tcp', draco0, 80, false], [harry1, 'tcp', draco0, 8080, true]]);
+  cluster.edit('egress-tcp', (spec) => swap(spec.egress, 0, 2));
+  probes(t, cluster, [[harry0, 'tcp', luna0, 80, true], [harry1, 'tcp', luna0, 8080, true]]);
+  cluster.edit('egress-tcp', (spec) => swap(spec.egress, 3, 4));
+  probes(t, cluster, [[harry0, 'tcp', draco0, 80, true], [harry1, 'tcp', draco0, 8080, true]]);
+});
+
+t.test('CNPBaselineTierEgressInlineCIDRPeer', async (t) => {
+  const cluster = new Cluster('baseline_tier/standard-egress-inline-cidr-rules.yaml');
+  const all = (to: string, expected: boolean): Probe[] => [[harry1, 'tcp', to, 80, expected], [harry1, 'udp', to, 53, expected], [harry1, 'sctp', to, 9003, expected]];
+  probes(t, cluster, [...all(luna0, false), ...all(cedric0, false), ...all(draco0, true)]);
+  cluster.namespaceLabels.slytherin = { 'conformance-house': 'denied-namespace-label' };
+  probes(t, cluster, all(draco0, false));
+  delete cluster.namespaceLabels.slytherin;
+  probes(t, cluster, all(draco0, true));
+  cluster.edit('default', (spec) => {
+    spec.egress.unshift({ name: 'allow-egress-to-specific-podIPs', action: 'Accept', to: [{ networks: ['10.1.4.1/32', '10.1.3.1/32'] }] });
+  });
+  probes(t, cluster, [...all(luna0, true), ...all(cedric0, true), ...all(luna1, false), ...all(cedric1, false)]);
+});
+
+t.test('CNPBaselineTierEgressNodePeers and EgressNamedPort', async (t) => {
+  const nodesCluster = new Cluster('baseline_tier/experimental-egress-selector-rules.yaml');
+  const centaur = 'forbidden-forrest/centaur-1';
+  const [tcp0, tcp1, , , udp4, , sctp6] = hostNetworkPorts as [number, number, number, number, number, number, number];
+  probes(t, nodesCluster, [[harry0, 'tcp', centaur, tcp0, true], [harry1, 'tcp', centaur, tcp1, true], [harry1, 'udp', centaur, udp4, false], [harry1, 'sctp', centaur, sctp6, false]]);
+  const named = new Cluster('baseline_tier/standard-egress-udp-rules.yaml');
+  named.edit('default', (spec) => {
+    (spec.egress[3] as Rule).protocols = [{ destinationNamedPort: 'dns' }];
+  });
+  probes(t, named, [[cedric0, 'udp', harry1, 53, true], [cedric1, 'udp', harry1, 5353, false]]);
+});

@@ -14,6 +14,8 @@ import { reachabilityMatrix } from '../../src/reachability/matrix.ts';
 import type { PodInfo, Protocol } from '../../src/reachability/model.ts';
 import type { Outcome } from '../../src/reachability/tiers.ts';
 import { evaluate } from '../../src/reachability/verdict.ts';
+import { aboveCeiling } from '../../src/cli/explain-ceiling.ts';
+import { loadConfig } from '../../src/config/load.ts';
 import { buildWorld, type World } from '../../src/reachability/world.ts';
 import { podsArb, policiesArb, selectorArb, trafficArb } from './reachability-arbitraries.ts';
 import { endpoint, namespaceNames, podNames, policy, upstreamPod } from './reachability-fixtures.ts';
@@ -142,6 +144,11 @@ const cases: Case[] = [
     probes: [['y/a', 'x/host', 80, 'TCP', 'allowed'], ['y/a', 'x/a', 80, 'TCP', 'denied'], ['z/a', 'x/host', 80, 'TCP', 'denied'], ['z/a', '192.168.0.10', 80, 'TCP', 'denied'], ['x/host', 'x/a', 80, 'TCP', 'allowed']],
   },
   {
+    name: 'a Baseline Deny of every namespace cannot close ingress from outside the cluster or from host-networked pods (ingress peers are pods only); egress closes with networks',
+    cnps: [cnp('baseline-deny-all', 'Baseline', 1000, nsX, { ingress: [{ action: 'Deny', from: [everyNamespace] }], egress: [{ action: 'Deny', to: [everyNamespace, { networks: ['0.0.0.0/0', '::/0'] }] }] })],
+    probes: [['y/a', 'x/a', 80, 'TCP', 'denied'], ['203.0.113.1', 'x/a', 80, 'TCP', 'allowed'], ['x/host', 'x/a', 80, 'TCP', 'allowed'], ['x/a', '203.0.113.1', 80, 'TCP', 'denied'], ['x/a', 'x/host', 80, 'TCP', 'denied']],
+  },
+  {
     name: 'equal priority, different actions: left to the implementation; the same action: decided',
     cnps: [
       cnp('a-deny', 'Admin', 7, nsX, { ingress: [{ action: 'Deny', from: [nsY] }] }),
@@ -228,6 +235,7 @@ const refused: { name: string; spec: Record<string, unknown>; message: string }[
   { name: 'a range whose start is not below its end', spec: { tier: 'Admin', priority: 1, subject: nsX, egress: [{ action: 'Deny', to: [nsY], protocols: [{ tcp: { destinationPort: { range: { start: 80, end: 80 } } } }] }] }, message: 'p: spec.egress[0].protocols[0].tcp.destinationPort.range: start 80 must be less than end 80' },
   { name: 'a protocol entry with two fields', spec: { tier: 'Admin', priority: 1, subject: nsX, egress: [{ action: 'Deny', to: [nsY], protocols: [{ tcp: { destinationPort: { number: 80 } }, udp: { destinationPort: { number: 53 } } }] }] }, message: 'p: spec.egress[0].protocols[0]: needs exactly one of tcp, udp, sctp, destinationNamedPort' },
   { name: 'a named port with a networks peer', spec: { tier: 'Admin', priority: 1, subject: nsX, egress: [{ action: 'Accept', to: [{ networks: ['10.0.0.0/8'] }], protocols: [{ destinationNamedPort: 'web' }] }] }, message: 'p: spec.egress[0].to: networks, nodes and domainNames peers cannot be used with destinationNamedPort: they have no named ports' },
+  { name: 'an empty protocols list', spec: { tier: 'Admin', priority: 1, subject: nsX, egress: [{ action: 'Deny', to: [nsY], protocols: [] }] }, message: 'p: spec.egress[0].protocols: needs at least one item' },
   { name: 'domainNames in a Deny rule', spec: { tier: 'Admin', priority: 1, subject: nsX, egress: [{ action: 'Deny', to: [{ domainNames: ['example.com'] }] }] }, message: 'p: spec.egress[0].to: domainNames peers are only supported in Accept rules' },
 ];
 
@@ -297,4 +305,15 @@ t.test('an Admin Accept for every connection allows every pair, whatever the Net
     { numRuns: 200 },
   );
   t.pass('200 random worlds');
+});
+
+t.test('explain names a NetworkPolicy above its ceiling only where the NetworkPolicy tier decides, not under an Admin Deny', async (t) => {
+  const openX = policy('x/open', { podSelector: {}, ingress: [{}] });
+  const sources = [{ source: 'in.yaml', objects: [openX] }];
+  const config = loadConfig();
+  const verdictIn = (w: World): Parameters<typeof aboveCeiling>[0] => evaluate(w, endpoint(w, 'y/a'), endpoint(w, 'x/a'), { port: 80, protocol: 'TCP' });
+  const plain = world([], [openX]);
+  t.same(aboveCeiling(verdictIn(plain), plain, sources, config).map((a) => a.policy), ['x/open'], 'the NetworkPolicy admits: named');
+  const denied = world([denyAllFromY('deny-y', 'Admin', 1)], [openX]);
+  t.same(aboveCeiling(verdictIn(denied), denied, sources, config), [], 'the Admin tier denies first: the NetworkPolicy admits nothing here');
 });
