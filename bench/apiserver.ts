@@ -1,96 +1,120 @@
 /**
- * `node bench/apiserver.ts`: what the webhooks cost a pod create through a real kube-apiserver
- * (issue 12, part 3). One control plane (etcd, kube-apiserver, kube-controller-manager from
- * `npm run cluster:build`) and `serve` from source, in one run:
+ * `npm run bench:apiserver`: what netpol-hygiene costs a pod create through a real
+ * kube-apiserver, against a ceiling measured in the same run (issue 22). One control plane
+ * (etcd, kube-apiserver, kube-controller-manager from `npm run cluster:build`) and two
+ * webhooks, both run as the image runs node (bench/apiserver-webhooks.ts):
  *
- * 1. without the webhooks registered: bare pods, `--pods` of them over `--namespaces`
- *    namespaces, `--concurrency` creates at a time, then a Deployment per namespace;
- * 2. the same with the webhook configurations of manifests/base registered, in fresh
- *    namespaces that have their baseline;
- * 3. `--burst` namespaces created at once, and the time until every one has its baseline.
+ *   serve  netpol-hygiene, `dist/cli/main.js serve` built by `npm run build`;
+ *   noop   a fastify HTTPS server answering `allowed: true` for the request's uid: the limit
+ *          no admission webhook can beat (bench/noop-webhook.ts).
  *
- * Latency is seen twice: by this client (keep-alive connections, as a controller's client
- * keeps them) and by kube-apiserver's own histograms (apiserver_request_duration_seconds for
- * POST pods, apiserver_admission_webhook_admission_duration_seconds per webhook), read from
- * /metrics before and after each phase. A measurement that asserts nothing.
+ * Our webhook configurations (manifests/base) are registered with every clientConfig pointed
+ * at one of them, or not registered at all (`none`, to see what a webhook adds). Each round
+ * measures all three, in an order rotated from round to round, on two paths:
+ *
+ *   carried   pods that carry their tier label (serve has nothing to inject);
+ *   injected  pods without one, in namespaces whose default tier serve injects.
+ *
+ * A phase: a registration switch (kube-apiserver proven to call exactly that server), a
+ * warm-up, then `--pods` creates over `--namespaces` namespaces, `--concurrency` at a time,
+ * over keep-alive connections, every create timed here; the CPU each process spent meanwhile
+ * (/proc), the webhooks' RSS, and what kube-apiserver counted (requests by verb and resource,
+ * watch events); then the pods are deleted, so every phase starts from the same cluster.
+ * Targets are ratios to, or margins over, the no-op measured in the same run. Afterwards,
+ * `--burst` namespaces are created at once with serve registered, timed until every one has
+ * its baseline. A measurement that asserts nothing.
  */
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { Agent, request } from 'node:https';
+import { loadavg, cpus, tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { parse as parseYaml } from 'yaml';
 import { type ControlPlane, startControlPlane, waitFor } from '../harness/control-plane.ts';
 import { stopAll } from '../harness/processes.ts';
-import { type Webhook, registerWebhooks, startWebhook } from '../harness/webhook.ts';
-import { type Histograms, histogramQuantile, parseHistograms, subtract } from './prometheus.ts';
-import { cpuSeconds, machineBusySeconds, peakRssKiB } from './proc.ts';
+import { type BenchWebhook, type Registered, type ServeWebhook, buildScripts, register, startNoop, startServe, writeServingTls } from './apiserver-webhooks.ts';
+import { imageEnvironment, imageNodeFlags, podHeapMiB } from './image-runtime.ts';
 import { summarize } from './load.ts';
+import { countConnections, cpuSeconds, machineBusySeconds, peakRssKiB, sampleRss } from './proc.ts';
+import { formatProfile, readProfile, summarizeProfile } from './profile-summary.ts';
+import { type Counters, counterGrowth, parseCounters } from './prometheus.ts';
 
 const { values: args } = parseArgs({
   options: {
+    rounds: { type: 'string', default: '3' },
     pods: { type: 'string', default: '500' },
+    warmup: { type: 'string', default: '100' },
+    'first-warmup': { type: 'string', default: '500' },
     namespaces: { type: 'string', default: '5' },
     concurrency: { type: 'string', default: '8' },
-    replicas: { type: 'string', default: '20' },
     burst: { type: 'string', default: '200' },
+    'cpu-prof': { type: 'boolean', default: false },
+    'serve-script': { type: 'string' },
+    keep: { type: 'boolean', default: false },
   },
 });
 const options = {
+  rounds: Number(args.rounds),
   pods: Number(args.pods),
+  warmup: Number(args.warmup),
+  /** The first creates of a fresh process run unoptimised code: not what a pod create costs once it runs. */
+  firstWarmup: Number(args['first-warmup']),
   namespaces: Number(args.namespaces),
   concurrency: Number(args.concurrency),
-  replicas: Number(args.replicas),
   burst: Number(args.burst),
+  cpuProf: args['cpu-prof'],
+  /** Another build of serve's main.js (e.g. of an earlier commit) instead of this tree's dist/. */
+  serveScript: args['serve-script'],
+  keep: args.keep || args['cpu-prof'],
 };
+
+/** Issue 22's targets, each against the no-op measured in the same run. */
+const targets = { cpuOfNoop: 1.2, p50OverNoopMs: 1, rssOverNoopMiB: 15, apiserverCpuOverNoopMs: 0.3 } as const;
 const managedBy = 'app.kubernetes.io/managed-by=netpol-hygiene';
 const baselinePolicies = 6;
+const defaultTierLabel = 'netpol-hygiene.io/default-tier';
 
-interface PhaseResult {
-  readonly name: string;
+type Path = 'carried' | 'injected';
+const paths: readonly Path[] = ['carried', 'injected'];
+const registrations: readonly Registered[] = ['none', 'noop', 'serve'];
+
+interface Phase {
+  readonly round: number;
+  readonly registered: Registered;
+  readonly path: Path;
   readonly clientMs: readonly number[];
   readonly failed: readonly string[];
-  /** Deployment create to every replica's pod existing, ms. */
-  readonly deploymentsMs: number;
-  readonly metrics: Histograms;
-  readonly webhookCpuSeconds?: number;
-  readonly otherCpu?: number;
   readonly seconds: number;
+  /** CPU seconds each process spent during the creates. */
+  readonly cpu: Readonly<Record<'serve' | 'noop' | 'apiserver' | 'etcd' | 'controllerManager', number>>;
+  /** Busy CPU seconds of the whole machine (all cores) per second of the phase. */
+  readonly machineBusy: number;
+  readonly load1: number;
+  readonly rssMiB: Readonly<Record<'serve' | 'noop', number>>;
+  /** Connections kube-apiserver held to the registered webhook during the creates: each one a TLS handshake. */
+  readonly connections?: number;
+  /** What kube-apiserver counted during the creates, other than the creates themselves. */
+  readonly requests: ReadonlyMap<string, number>;
+  readonly watchEvents: ReadonlyMap<string, number>;
+  readonly serveLines: { readonly audit: number; readonly other: number };
+  readonly window: { readonly startUs: number; readonly endUs: number };
 }
 
-function podObject(name: string): Record<string, unknown> {
-  return {
-    apiVersion: 'v1',
-    kind: 'Pod',
-    metadata: { name, labels: { app: 'bench', tier: 'ui' } },
-    spec: { containers: [{ name: 'web', image: 'nginx:1.27', ports: [{ containerPort: 8080 }] }] },
-  };
-}
+// ---------------------------------------------------------------------------------------------
+// The client: keep-alive connections with the admin certificate, as a controller keeps them
 
-function deploymentObject(name: string, replicas: number): Record<string, unknown> {
-  const labels = { app: name, tier: 'ui' };
-  return {
-    apiVersion: 'apps/v1',
-    kind: 'Deployment',
-    metadata: { name },
-    spec: { replicas, selector: { matchLabels: { app: name } }, template: { metadata: { labels }, spec: (podObject(name).spec as object) } },
-  };
-}
+type Post = (method: string, path: string, body?: unknown) => Promise<{ status: number; body: string }>;
 
-async function createOk(cp: ControlPlane, path: string, body: Record<string, unknown>): Promise<void> {
-  const response = await cp.api('POST', path, body);
-  if (response.status !== 201) throw new Error(`POST ${path}: ${response.status} ${response.body.slice(0, 300)}`);
-}
-
-/** `count` bare pods over the namespaces, `concurrency` creates in flight: each one's latency as this client saw it. */
-/** POSTs over keep-alive connections with the admin client certificate of the control plane's kubeconfig. */
-function keepAliveClient(cp: ControlPlane): (path: string, body: unknown) => Promise<{ status: number; body: string }> {
+function keepAliveClient(cp: ControlPlane): Post {
   const config = parseYaml(readFileSync(cp.kubeconfigPath, 'utf8')) as { users: { user: Record<string, string> }[] };
   const user = config.users[0]?.user ?? {};
   const decode = (key: string): string => Buffer.from(user[key] ?? '', 'base64').toString();
   const agent = new Agent({ keepAlive: true, maxSockets: options.concurrency, ca: cp.caPem, cert: decode('client-certificate-data'), key: decode('client-key-data') });
-  return (path, body) =>
+  return (method, path, body) =>
     new Promise((resolve, reject) => {
-      const payload = JSON.stringify(body);
-      const req = request(new URL(path, cp.serverUrl), { method: 'POST', agent, headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(payload) } }, (res) => {
+      const payload = body === undefined ? '' : JSON.stringify(body);
+      const headers = { 'content-type': 'application/json', 'content-length': Buffer.byteLength(payload) };
+      const req = request(new URL(path, cp.serverUrl), { method, agent, headers }, (res) => {
         let text = '';
         res.on('data', (chunk: Buffer) => (text += chunk.toString()));
         res.on('end', () => resolve({ status: res.statusCode ?? 0, body: text }));
@@ -100,8 +124,13 @@ function keepAliveClient(cp: ControlPlane): (path: string, body: unknown) => Pro
     });
 }
 
-async function createPods(cp: ControlPlane, namespaces: readonly string[], count: number, prefix = 'bare'): Promise<{ clientMs: number[]; failed: string[] }> {
-  const post = keepAliveClient(cp);
+function podObject(name: string, path: Path): Record<string, unknown> {
+  const labels = path === 'carried' ? { app: 'bench', tier: 'ui' } : { app: 'bench' };
+  return { apiVersion: 'v1', kind: 'Pod', metadata: { name, labels }, spec: { containers: [{ name: 'web', image: 'nginx:1.27', ports: [{ containerPort: 8080 }] }] } };
+}
+
+/** `count` pod creates over the namespaces, `concurrency` in flight: each one's latency as this client saw it. */
+async function createPods(post: Post, namespaces: readonly string[], path: Path, count: number, prefix: string): Promise<{ clientMs: number[]; failed: string[] }> {
   const clientMs: number[] = [];
   const failed: string[] = [];
   let next = 0;
@@ -109,7 +138,7 @@ async function createPods(cp: ControlPlane, namespaces: readonly string[], count
     for (let i = next++; i < count; i = next++) {
       const namespace = namespaces[i % namespaces.length] as string;
       const started = performance.now();
-      const response = await post(`/api/v1/namespaces/${namespace}/pods`, podObject(`${prefix}-${i}`));
+      const response = await post('POST', `/api/v1/namespaces/${namespace}/pods`, podObject(`${prefix}-${i}`, path));
       clientMs.push(performance.now() - started);
       if (response.status !== 201) failed.push(`${response.status} ${response.body.slice(0, 200)}`);
     }
@@ -118,25 +147,25 @@ async function createPods(cp: ControlPlane, namespaces: readonly string[], count
   return { clientMs, failed };
 }
 
-/** One Deployment per namespace; resolves when every replica's pod exists (the ReplicaSet controller made them). */
-async function deployAndWait(cp: ControlPlane, namespaces: readonly string[]): Promise<number> {
-  const started = performance.now();
-  await Promise.all(namespaces.map((ns) => createOk(cp, `/apis/apps/v1/namespaces/${ns}/deployments`, deploymentObject('web', options.replicas))));
-  await waitFor('Deployment pods', 300_000, [], async () => {
-    const counts = await Promise.all(namespaces.map(async (ns) => ((await cp.api('GET', `/api/v1/namespaces/${ns}/pods?labelSelector=app%3Dweb`)).json as { items: unknown[] }).items.length));
-    return counts.every((n) => n >= options.replicas);
+/** Unscheduled pods go at once (no kubelet to wait for): the next phase starts from the same cluster. */
+async function deletePods(cp: ControlPlane, namespaces: readonly string[]): Promise<void> {
+  await Promise.all(namespaces.map((ns) => cp.api('DELETE', `/api/v1/namespaces/${ns}/pods`)));
+  await waitFor('pods deleted', 120_000, [], async () => {
+    const counts = await Promise.all(namespaces.map(async (ns) => ((await cp.api('GET', `/api/v1/namespaces/${ns}/pods?limit=1`)).json as { items: unknown[] }).items.length));
+    return counts.every((n) => n === 0);
   });
-  return performance.now() - started;
 }
 
-async function scrape(cp: ControlPlane): Promise<Histograms> {
-  const response = await cp.api('GET', '/metrics');
-  if (response.status !== 200) throw new Error(`GET /metrics: ${response.status}`);
-  return parseHistograms(response.body, ['apiserver_request_duration_seconds', 'apiserver_admission_webhook_admission_duration_seconds']);
-}
+// ---------------------------------------------------------------------------------------------
+// Cluster set-up
 
-async function createNamespaces(cp: ControlPlane, names: readonly string[]): Promise<void> {
-  await Promise.all(names.map((name) => createOk(cp, '/api/v1/namespaces', { apiVersion: 'v1', kind: 'Namespace', metadata: { name } })));
+async function createNamespaces(cp: ControlPlane, names: readonly string[], labels: Record<string, string> = {}): Promise<void> {
+  await Promise.all(
+    names.map(async (name) => {
+      const response = await cp.api('POST', '/api/v1/namespaces', { apiVersion: 'v1', kind: 'Namespace', metadata: { name, labels } });
+      if (response.status !== 201) throw new Error(`creating namespace ${name}: ${response.status} ${response.body.slice(0, 300)}`);
+    }),
+  );
 }
 
 /** Namespaces (of `names`) holding the whole baseline. */
@@ -147,85 +176,301 @@ async function namespacesWithBaseline(cp: ControlPlane, names: ReadonlySet<strin
   return [...perNamespace.values()].filter((n) => n >= baselinePolicies).length;
 }
 
-async function runPhase(cp: ControlPlane, name: string, namespaces: readonly string[], webhook: Webhook): Promise<PhaseResult> {
-  const before = await scrape(cp);
-  const cpu0 = cpuSeconds(webhook.pid);
-  const machine0 = machineBusySeconds();
+async function scrapeCounters(cp: ControlPlane): Promise<Counters> {
+  const response = await cp.api('GET', '/metrics');
+  if (response.status !== 200) throw new Error(`GET /metrics: ${response.status}`);
+  return parseCounters(response.body, ['apiserver_request_total', 'apiserver_watch_events_total']);
+}
+
+// ---------------------------------------------------------------------------------------------
+// One phase
+
+interface Bench {
+  readonly cp: ControlPlane;
+  readonly post: Post;
+  readonly serve: ServeWebhook;
+  readonly noop: BenchWebhook;
+  readonly namespaces: Readonly<Record<Path, readonly string[]>>;
+}
+
+function processCpu(bench: Bench): Record<keyof Phase['cpu'], number> {
+  const { pids } = bench.cp;
+  const read = (pid: number): number => cpuSeconds(pid) ?? Number.NaN;
+  return { serve: read(bench.serve.pid), noop: read(bench.noop.pid), apiserver: read(pids.apiserver), etcd: read(pids.etcd), controllerManager: read(pids.controllerManager) };
+}
+
+const monotonicUs = (): number => Number(process.hrtime.bigint() / 1000n);
+
+async function runPhase(bench: Bench, round: number, registered: Registered, path: Path): Promise<Phase> {
+  const { cp, post, serve } = bench;
+  const namespaces = bench.namespaces[path];
+  const prefix = `r${round}-${registered}`;
+  const warm = await createPods(post, namespaces, path, options.warmup, `${prefix}-warm`);
+  if (warm.failed.length > 0) throw new Error(`${prefix} ${path} warm-up: ${warm.failed.length} creates failed (first: ${warm.failed[0]})`);
+  const counters0 = await scrapeCounters(cp);
+  const lines0 = { audit: serve.output.auditLines, all: serve.output.lines };
+  const rss = { serve: sampleRss(serve.pid), noop: sampleRss(bench.noop.pid) };
+  const connections = registered === 'none' ? undefined : countConnections(registered === 'serve' ? serve.port : bench.noop.port);
+  const cpu0 = processCpu(bench);
+  const machine0 = machineBusySeconds() ?? Number.NaN;
+  const startUs = monotonicUs();
   const started = performance.now();
-  const { clientMs, failed } = await createPods(cp, namespaces, options.pods);
-  const deploymentsMs = await deployAndWait(cp, namespaces);
+  const { clientMs, failed } = await createPods(post, namespaces, path, options.pods, prefix);
   const seconds = (performance.now() - started) / 1000;
-  const cpu1 = cpuSeconds(webhook.pid);
-  const machine1 = machineBusySeconds();
-  const metrics = subtract(await scrape(cp), before);
-  const webhookCpuSeconds = cpu0 === undefined || cpu1 === undefined ? undefined : cpu1 - cpu0;
-  const otherCpu = machine0 === undefined || machine1 === undefined ? undefined : (machine1 - machine0) / seconds;
-  return { name, clientMs, failed, deploymentsMs, metrics, webhookCpuSeconds, otherCpu, seconds };
+  const endUs = monotonicUs();
+  const cpu1 = processCpu(bench);
+  const machine1 = machineBusySeconds() ?? Number.NaN;
+  const rssMiB = { serve: (rss.serve.stop() ?? Number.NaN) / 1024, noop: (rss.noop.stop() ?? Number.NaN) / 1024 };
+  const connectionCount = connections?.stop();
+  const serveLines = { audit: serve.output.auditLines - lines0.audit, other: serve.output.lines - lines0.all - (serve.output.auditLines - lines0.audit) };
+  const counters1 = await scrapeCounters(cp);
+  // Resource requests only (not this bench's GET /metrics), this bench's own creates taken out.
+  const requests = counterGrowth(counters1, counters0, 'apiserver_request_total', (l) => (l.resource ? `${l.verb} ${l.resource}${l.subresource ? `/${l.subresource}` : ''}${l.code === '200' || l.code === '201' ? '' : ` ${l.code}`}` : ''));
+  requests.delete('');
+  requests.set('POST pods', (requests.get('POST pods') ?? 0) - options.pods);
+  const watchEvents = counterGrowth(counters1, counters0, 'apiserver_watch_events_total', (l) => `${l.group ?? ''}/${l.resource ?? l.kind ?? ''}`);
+  await deletePods(cp, namespaces);
+  const cpu = Object.fromEntries(Object.keys(cpu0).map((k) => [k, cpu1[k as keyof Phase['cpu']] - cpu0[k as keyof Phase['cpu']]])) as Record<keyof Phase['cpu'], number>;
+  const phase: Phase = { round, registered, path, clientMs, failed, seconds, cpu, machineBusy: (machine1 - machine0) / seconds, load1: loadavg()[0] ?? Number.NaN, rssMiB, connections: connectionCount, requests, watchEvents, serveLines, window: { startUs, endUs } };
+  process.stdout.write(`  round ${round + 1} ${registered.padEnd(5)} ${path.padEnd(8)}: ${phaseLine(phase)}\n`);
+  return phase;
 }
 
-function quantiles(h: Histograms, metric: string, match: Record<string, string>): string {
-  const q = (p: number): string => {
-    const value = histogramQuantile(h, metric, match, p);
-    return value === undefined ? 'n/a' : `${(value * 1000).toFixed(1)} ms`;
-  };
-  return `p50 ${q(0.5)}, p99 ${q(0.99)}`;
+// ---------------------------------------------------------------------------------------------
+// Figures
+
+const perCreateMs = (seconds: number): number => (seconds / options.pods) * 1000;
+const fmtMs = (value: number): string => (Number.isNaN(value) ? 'n/a' : `${value.toFixed(2)} ms`);
+const signedMs = (value: number): string => (Number.isNaN(value) ? 'n/a' : `${value >= 0 ? '+' : ''}${value.toFixed(2)} ms`);
+const mib = (value: number): string => (Number.isNaN(value) ? 'n/a' : `${value.toFixed(1)} MiB`);
+
+function webhookCpu(phase: Phase): number {
+  return phase.registered === 'none' ? Number.NaN : perCreateMs(phase.cpu[phase.registered]);
 }
 
-function report(phase: PhaseResult): void {
+function phaseLine(phase: Phase): string {
   const client = summarize(phase.clientMs);
-  const out = (line: string): boolean => process.stdout.write(`  ${line}\n`);
-  process.stdout.write(`\n${phase.name} (${phase.seconds.toFixed(1)} s; the whole machine was ${phase.otherCpu === undefined ? 'n/a' : `${Math.round(phase.otherCpu * 100)} %`} of a CPU busy)\n`);
-  out(`${options.pods} bare pod creates, ${options.concurrency} at a time: client p50 ${client.p50.toFixed(1)} ms, p99 ${client.p99.toFixed(1)} ms, max ${client.max.toFixed(1)} ms; ${phase.failed.length} failed${phase.failed[0] === undefined ? '' : ` (first: ${phase.failed[0]})`}`);
-  out(`kube-apiserver POST pods: ${quantiles(phase.metrics, 'apiserver_request_duration_seconds', { verb: 'POST', resource: 'pods', subresource: '' })}`);
-  for (const name of ['mutate-pods.netpol-hygiene.io', 'validate-pods.netpol-hygiene.io']) {
-    out(`kube-apiserver calling ${name}: ${quantiles(phase.metrics, 'apiserver_admission_webhook_admission_duration_seconds', { name, operation: 'CREATE' })}`);
-  }
-  out(`${options.namespaces} Deployments x ${options.replicas} replicas: all pods created ${(phase.deploymentsMs / 1000).toFixed(2)} s after the creates`);
-  const admissions = options.pods + options.namespaces * options.replicas;
-  if (phase.webhookCpuSeconds !== undefined) out(`webhook CPU: ${phase.webhookCpuSeconds.toFixed(2)} s (${Math.round((phase.webhookCpuSeconds / admissions) * 1e6)} µs per pod create, both webhooks and the reconciler included)`);
+  const failed = phase.failed.length === 0 ? '' : `, ${phase.failed.length} FAILED (first: ${phase.failed[0]})`;
+  return (
+    `p50 ${fmtMs(client.p50)}, p99 ${fmtMs(client.p99)}; CPU per create: webhook ${fmtMs(webhookCpu(phase))}, kube-apiserver ${fmtMs(perCreateMs(phase.cpu.apiserver))}, ` +
+    `etcd ${fmtMs(perCreateMs(phase.cpu.etcd))}${phase.registered === 'serve' ? '' : `, serve in the background ${fmtMs(perCreateMs(phase.cpu.serve))}`}; ` +
+    `${phase.connections === undefined ? '' : `${phase.connections} connections to the webhook; `}machine ${Math.round(phase.machineBusy * 100)} % of a CPU busy, load ${phase.load1.toFixed(1)}${failed}`
+  );
 }
 
-async function burst(cp: ControlPlane): Promise<void> {
+function median(values: readonly number[]): number {
+  const sorted = values.filter((v) => !Number.isNaN(v)).sort((a, b) => a - b);
+  if (sorted.length === 0) return Number.NaN;
+  const mid = Math.floor(sorted.length / 2);
+  return sorted.length % 2 === 1 ? (sorted[mid] as number) : ((sorted[mid - 1] as number) + (sorted[mid] as number)) / 2;
+}
+
+/** "1.20 ms (rounds 1.10, 1.20, 3.40)": the median the verdict uses, then every round. */
+function spread(values: readonly number[], format: (value: number) => string): string {
+  return `${format(median(values))} (rounds ${values.map((v) => format(v).replace(/ .*/, '')).join(', ')})`;
+}
+
+interface Check {
+  readonly measure: string;
+  readonly measured: string;
+  readonly target: string;
+  readonly verdict: 'pass' | 'miss' | 'report';
+}
+
+function phasesOf(phases: readonly Phase[], registered: Registered, path: Path): Phase[] {
+  return phases.filter((p) => p.registered === registered && p.path === path).sort((a, b) => a.round - b.round);
+}
+
+/** Per round, a figure of serve's phase and of the no-op's (and of none's, for "added"). */
+function perRound(phases: readonly Phase[], path: Path, figure: (phase: Phase) => number): Record<Registered, number[]> {
+  return { none: phasesOf(phases, 'none', path).map(figure), noop: phasesOf(phases, 'noop', path).map(figure), serve: phasesOf(phases, 'serve', path).map(figure) };
+}
+
+function minus(a: readonly number[], b: readonly number[]): number[] {
+  return a.map((value, i) => value - (b[i] ?? Number.NaN));
+}
+
+function latencyChecks(phases: readonly Phase[], path: Path): Check[] {
+  const result: Check[] = [];
+  for (const [name, q] of [['p50', 'p50'], ['p99', 'p99']] as const) {
+    const values = perRound(phases, path, (p) => summarize(p.clientMs)[q]);
+    const serveAdded = minus(values.serve, values.none);
+    const noopAdded = minus(values.noop, values.none);
+    const overNoop = median(minus(values.serve, values.noop));
+    const bound = name === 'p50' ? targets.p50OverNoopMs : undefined;
+    result.push({
+      measure: `added ${name} per create (client; over no webhook)`,
+      measured: `${spread(serveAdded, signedMs)}; serve - noop per round: median ${signedMs(overNoop)}`,
+      target: bound === undefined ? `none set; noop added ${spread(noopAdded, signedMs)}` : `<= noop's + ${bound} ms; noop added ${spread(noopAdded, signedMs)}`,
+      verdict: bound === undefined ? 'report' : overNoop <= bound ? 'pass' : 'miss',
+    });
+  }
+  return result;
+}
+
+function cpuChecks(phases: readonly Phase[], path: Path): Check[] {
+  const webhook = perRound(phases, path, webhookCpu);
+  // Paired by round: on a shared machine the load drifts between rounds more than between two adjacent phases.
+  const ratios = webhook.serve.map((value, i) => value / (webhook.noop[i] ?? Number.NaN));
+  const apiserver = perRound(phases, path, (p) => perCreateMs(p.cpu.apiserver));
+  const apiserverOver = median(minus(apiserver.serve, apiserver.noop));
+  const apiserverTargeted = path === 'carried';
+  return [
+    {
+      measure: 'webhook CPU per pod create',
+      measured: `${spread(webhook.serve, fmtMs)} = ${spread(ratios, (r) => `${r.toFixed(2)} x`)} the noop's in its round`,
+      target: `<= ${targets.cpuOfNoop} x; noop ${spread(webhook.noop, fmtMs)}`,
+      verdict: median(ratios) <= targets.cpuOfNoop ? 'pass' : 'miss',
+    },
+    {
+      measure: 'kube-apiserver CPU per pod create',
+      measured: `${spread(apiserver.serve, fmtMs)}; serve - noop per round: median ${signedMs(apiserverOver)}`,
+      target: `${apiserverTargeted ? `<= noop's + ${targets.apiserverCpuOverNoopMs} ms` : 'none set on this path'}; noop ${spread(apiserver.noop, fmtMs)}, none ${spread(apiserver.none, fmtMs)}`,
+      verdict: !apiserverTargeted ? 'report' : apiserverOver <= targets.apiserverCpuOverNoopMs ? 'pass' : 'miss',
+    },
+  ];
+}
+
+function rssCheck(phases: readonly Phase[]): Check {
+  const max = (registered: 'serve' | 'noop'): number => Math.max(...phases.filter((p) => p.registered === registered).map((p) => p.rssMiB[registered]));
+  const bound = max('noop') + targets.rssOverNoopMiB;
+  return { measure: 'RSS under this load (largest sample in its phases)', measured: `serve ${mib(max('serve'))}`, target: `<= noop's ${mib(max('noop'))} + ${targets.rssOverNoopMiB} MiB: ${mib(bound)}`, verdict: max('serve') <= bound ? 'pass' : 'miss' };
+}
+
+function table(header: readonly string[], rows: readonly (readonly string[])[]): string {
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
+  const line = (cells: readonly string[]): string => `| ${cells.map((c, i) => c.padEnd(widths[i] ?? 0)).join(' | ')} |`;
+  return [line(header), `|${widths.map((w) => '-'.repeat(w + 2)).join('|')}|`, ...rows.map(line)].join('\n');
+}
+
+/** What happened per create besides the create itself: API requests and watch events kube-apiserver counted, serve's log lines. */
+function perCreateCounts(phases: readonly Phase[], path: Path): string {
+  const rows: string[][] = [];
+  for (const registered of registrations) {
+    const mine = phasesOf(phases, registered, path);
+    const keys = new Set(mine.flatMap((p) => [...p.requests.keys()].map((k) => `request ${k}`).concat([...p.watchEvents.keys()].map((k) => `watch event ${k}`))));
+    const figure = (key: string, phase: Phase): number => (key.startsWith('request ') ? (phase.requests.get(key.slice(8)) ?? 0) : (phase.watchEvents.get(key.slice(12)) ?? 0));
+    for (const key of [...keys].sort()) {
+      const values = mine.map((p) => figure(key, p) / options.pods);
+      if (values.every((v) => Math.abs(v) < 0.005)) continue;
+      rows.push([registered, key, values.map((v) => v.toFixed(2)).join(', ')]);
+    }
+    if (registered === 'serve') rows.push(['serve', 'stdout lines (audit records, other)', mine.map((p) => `${(p.serveLines.audit / options.pods).toFixed(2)} + ${(p.serveLines.other / options.pods).toFixed(2)}`).join(', ')]);
+  }
+  return table(['registered', 'per pod create', 'per round'], rows);
+}
+
+// ---------------------------------------------------------------------------------------------
+
+async function burst(cp: ControlPlane): Promise<string> {
   const names = Array.from({ length: options.burst }, (_, i) => `burst-${i}`);
   const started = performance.now();
   await createNamespaces(cp, names);
   const created = performance.now();
   const wanted = new Set(names);
-  await waitFor('burst baselines', 300_000, [], async () => (await namespacesWithBaseline(cp, wanted)) === names.length);
+  await waitFor('burst baselines', 600_000, [], async () => (await namespacesWithBaseline(cp, wanted)) === names.length);
   const done = performance.now();
+  return `${options.burst} namespaces created at once (serve registered): all created in ${((created - started) / 1000).toFixed(2)} s; every one had its ${baselinePolicies} policies ${((done - started) / 1000).toFixed(2)} s after the first create (${((done - created) / 1000).toFixed(2)} s after the last); load ${loadavg()[0]?.toFixed(1)}`;
+}
+
+function printProfile(profileDir: string, phases: readonly Phase[]): void {
+  for (const file of readdirSync(profileDir).filter((f) => f.endsWith('.cpuprofile'))) {
+    const profile = readProfile(join(profileDir, file));
+    process.stdout.write(`\nCPU profile of serve: ${join(profileDir, file)}\n`);
+    for (const phase of phases.filter((p) => p.registered === 'serve')) {
+      process.stdout.write(`\n--- serve, round ${phase.round + 1}, ${phase.path} ---\n${formatProfile(summarizeProfile(profile, phase.window), 25)}\n`);
+    }
+    const idle = phases.filter((p) => p.registered !== 'serve');
+    for (const phase of idle.slice(0, 2)) {
+      process.stdout.write(`\n--- serve while ${phase.registered} was registered (round ${phase.round + 1}, ${phase.path}): its background ---\n${formatProfile(summarizeProfile(profile, phase.window), 10)}\n`);
+    }
+  }
+}
+
+function report(phases: readonly Phase[], burstLine: string | undefined, serve: ServeWebhook): void {
+  process.stdout.write(`\nTargets (issue 22; medians over ${options.rounds} rounds, each round's figure in brackets; every target against the no-op of the same run)\n`);
+  const missed: string[] = [];
+  for (const path of paths) {
+    const checks = [...latencyChecks(phases, path), ...cpuChecks(phases, path), ...(path === 'carried' ? [rssCheck(phases)] : [])];
+    const title = path === 'carried' ? 'pods that carry their tier label' : `pods whose tier is injected (namespace ${defaultTierLabel}=ui)`;
+    process.stdout.write(`\n${path}: ${title}\n${table(['measure', 'measured', 'target', 'result'], checks.map((c) => [c.measure, c.measured, c.target, c.verdict]))}\n`);
+    for (const check of checks.filter((c) => c.verdict === 'miss')) missed.push(`${path}: ${check.measure}: ${check.measured}; target ${check.target}`);
+  }
+  const busy = phases.map((p) => p.machineBusy);
+  const loads = phases.map((p) => p.load1);
   process.stdout.write(
-    `\n${options.burst} namespaces created at once: all created in ${((created - started) / 1000).toFixed(2)} s; every one had its ${baselinePolicies} policies ${((done - started) / 1000).toFixed(2)} s after the first create (${((done - created) / 1000).toFixed(2)} s after the last)\n`,
+    `\nHow busy the machine was: ${cpus().length} CPUs; during the phases the whole machine was ${Math.round(Math.min(...busy) * 100)}-${Math.round(Math.max(...busy) * 100)} % of a CPU busy ` +
+      `(median ${Math.round(median(busy) * 100)} %, control plane and webhooks included), load average ${Math.min(...loads).toFixed(1)}-${Math.max(...loads).toFixed(1)}\n`,
   );
+  for (const path of paths) process.stdout.write(`\nPer pod create besides the create (kube-apiserver's counters; ${path}):\n${perCreateCounts(phases, path)}\n`);
+  const peak = peakRssKiB(serve.pid);
+  process.stdout.write(`\nserve peak RSS since start (VmHWM): ${peak === undefined ? 'n/a' : mib(peak / 1024)}\n`);
+  if (burstLine !== undefined) process.stdout.write(`${burstLine}\n`);
+  for (const line of missed) process.stdout.write(`TARGET MISSED: ${line}\n`);
+  if (missed.length === 0) process.stdout.write('all targets met\n');
+}
+
+async function setUp(cp: ControlPlane, serve: ServeWebhook, noop: BenchWebhook, caPem: string): Promise<Bench> {
+  const servers = { serve, noop };
+  await register(cp, 'serve', servers, caPem, 'default');
+  const namespaces = { carried: Array.from({ length: options.namespaces }, (_, i) => `carried-${i}`), injected: Array.from({ length: options.namespaces }, (_, i) => `injected-${i}`) };
+  await createNamespaces(cp, namespaces.carried);
+  await createNamespaces(cp, namespaces.injected, { [defaultTierLabel]: 'ui' });
+  const all = new Set([...namespaces.carried, ...namespaces.injected]);
+  await waitFor('baselines', 120_000, [], async () => (await namespacesWithBaseline(cp, all)) === all.size);
+  const bench: Bench = { cp, post: keepAliveClient(cp), serve, noop, namespaces };
+  for (const server of ['serve', 'noop'] as const) {
+    await register(cp, server, servers, caPem, 'default');
+    for (const path of paths) {
+      const warm = await createPods(bench.post, namespaces[path], path, options.firstWarmup, `${server}-first-warm`);
+      if (warm.failed.length > 0) throw new Error(`${server} ${path} first warm-up: ${warm.failed.length} creates failed (first: ${warm.failed[0]})`);
+      await deletePods(cp, namespaces[path]);
+    }
+  }
+  return bench;
 }
 
 async function main(): Promise<void> {
+  const work = mkdtempSync(join(tmpdir(), 'netpol-hygiene-apiserver-bench-'));
+  const profileDir = options.cpuProf ? join(work, 'profiles') : undefined;
   const cp = await startControlPlane();
   try {
-    const webhook = await startWebhook(cp);
-    process.stdout.write(`control plane up in ${(cp.timings.totalMs / 1000).toFixed(1)} s; webhook pid ${webhook.pid} (serve from source, type stripping)\n`);
-    const off = Array.from({ length: options.namespaces }, (_, i) => `without-${i}`);
-    await createNamespaces(cp, off);
-    const without = await runPhase(cp, 'without the webhooks', off, webhook);
-    await registerWebhooks(cp, webhook);
-    const on = Array.from({ length: options.namespaces }, (_, i) => `with-${i}`);
-    await createNamespaces(cp, [...on, 'warm-up']);
-    await waitFor('baselines', 60_000, [], async () => (await namespacesWithBaseline(cp, new Set([...on, 'warm-up']))) === on.length + 1);
-    // A fresh process answers its first hundreds of calls from unoptimised code: not what a pod create costs once it runs.
-    await createPods(cp, ['warm-up'], options.pods, 'warm-up');
-    const withWebhooks = await runPhase(cp, 'with the webhooks', on, webhook);
-    for (const phase of [without, withWebhooks]) report(phase);
-    const added = (q: number): string => {
-      const client = (phase: PhaseResult): number => (q === 0.5 ? summarize(phase.clientMs).p50 : summarize(phase.clientMs).p99);
-      const server = (phase: PhaseResult): number => (histogramQuantile(phase.metrics, 'apiserver_request_duration_seconds', { verb: 'POST', resource: 'pods', subresource: '' }, q) ?? Number.NaN) * 1000;
-      return `client ${(client(withWebhooks) - client(without)).toFixed(1)} ms, kube-apiserver ${(server(withWebhooks) - server(without)).toFixed(1)} ms`;
-    };
-    process.stdout.write(`\nadded per pod create: p50 ${added(0.5)}; p99 ${added(0.99)}\n`);
-    await burst(cp);
-    const peak = peakRssKiB(webhook.pid);
-    process.stdout.write(`webhook peak RSS (VmHWM): ${peak === undefined ? 'n/a' : `${(peak / 1024).toFixed(1)} MiB`}\n`);
+    const scripts = buildScripts();
+    const tls = await writeServingTls(work);
+    const ensured = await cp.kubectl(['create', 'namespace', 'netpol-hygiene']);
+    if (ensured.code !== 0) throw new Error(`creating the webhook's namespace: ${ensured.stderr}`);
+    const serve = await startServe(cp, tls, options.serveScript ?? scripts.serve, work, profileDir);
+    const noop = await startNoop(tls, scripts.noop);
+    const env = Object.entries(imageEnvironment).map(([k, v]) => `${k}=${v}`).join(' ');
+    process.stdout.write(
+      `netpol-hygiene through kube-apiserver, ${new Date().toISOString()}: control plane up in ${(cp.timings.totalMs / 1000).toFixed(1)} s; ${cpus().length} x ${cpus()[0]?.model ?? 'CPU'}, load average ${loadavg().map((l) => l.toFixed(1)).join(' ')}\n` +
+        `serve (pid ${serve.pid}): ${options.serveScript ?? 'dist/cli/main.js'}; noop (pid ${noop.pid}): bench/noop-webhook.ts compiled; both node ${process.version} --max-heap-size=${podHeapMiB} ${imageNodeFlags.join(' ')}, NODE_ENV=production ${env}${options.cpuProf ? '; serve under --cpu-prof' : ''}\n` +
+        `${options.rounds} rounds of none / noop / serve (order rotated), each on carried and injected: ${options.warmup} warm-up creates, then ${options.pods} pod creates over ${options.namespaces} namespaces, ${options.concurrency} at a time\n`,
+    );
+    const bench = await setUp(cp, serve, noop, tls.caPem);
+    const phases: Phase[] = [];
+    for (let round = 0; round < options.rounds; round++) {
+      const order = registrations.map((_, i) => registrations[(i + round) % registrations.length] as Registered);
+      for (const registered of order) {
+        await register(cp, registered, { serve, noop }, tls.caPem, 'default');
+        for (const path of round % 2 === 0 ? paths : [...paths].reverse()) phases.push(await runPhase(bench, round, registered, path));
+      }
+    }
+    let burstLine: string | undefined;
+    if (options.burst > 0) {
+      await register(cp, 'serve', { serve, noop }, tls.caPem, 'default');
+      burstLine = await burst(cp);
+    }
+    report(phases, burstLine, serve);
+    await noop.stop();
+    await serve.stop();
+    if (profileDir !== undefined) printProfile(profileDir, phases);
+    for (const line of serve.output.recent.filter((l) => /"level":(40|50|60)/.test(l))) process.stdout.write(`serve said: ${line}\n`);
   } finally {
     await stopAll();
     await cp.stop();
+    if (options.keep) process.stdout.write(`kept ${work}\n`);
+    else rmSync(work, { recursive: true, force: true });
   }
 }
 

@@ -71,3 +71,43 @@ export function machineBusySeconds(): number | undefined {
     return undefined;
   }
 }
+
+/**
+ * The peers (remote address:port, hex as the kernel prints it) of established TCP connections
+ * to a local port, from /proc/net/tcp: sampled through a phase, their number is how many
+ * connections, so TLS handshakes, the server was given (a port is not reused within seconds).
+ */
+export function tcpPeersOfPort(port: number): string[] {
+  const wanted = `:${port.toString(16).toUpperCase().padStart(4, '0')}`;
+  const peers: string[] = [];
+  for (const file of ['/proc/net/tcp', '/proc/net/tcp6']) {
+    let text = '';
+    try {
+      text = readFileSync(file, 'utf8');
+    } catch {
+      continue;
+    }
+    for (const line of text.split('\n').slice(1)) {
+      const [, local = '', remote = '', state = ''] = line.trim().split(/\s+/);
+      if (state === '01' && local.endsWith(wanted)) peers.push(remote);
+    }
+  }
+  return peers;
+}
+
+/** Samples tcpPeersOfPort every `everyMs` until stopped; returns how many distinct peers were seen. */
+export function countConnections(port: number, everyMs = 20): { stop(): number } {
+  const seen = new Set<string>();
+  const sample = (): void => {
+    for (const peer of tcpPeersOfPort(port)) seen.add(peer);
+  };
+  sample();
+  const timer = setInterval(sample, everyMs);
+  return {
+    stop() {
+      clearInterval(timer);
+      sample();
+      return seen.size;
+    },
+  };
+}

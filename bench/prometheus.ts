@@ -71,3 +71,30 @@ export function histogramQuantile(histograms: Histograms, metric: string, match:
   }
   return lower;
 }
+
+/** Counter name → value per label set (JSON of the labels), for the named counters. */
+export type Counters = Map<string, Map<string, { readonly labels: Readonly<Record<string, string>>; readonly value: number }>>;
+
+export function parseCounters(text: string, names: readonly string[]): Counters {
+  const result: Counters = new Map(names.map((name) => [name, new Map()]));
+  for (const line of text.split('\n')) {
+    const match = /^(\w+)\{(.*)\} (\S+)$/.exec(line);
+    const series = match === null ? undefined : result.get(match[1] as string);
+    if (match === null || series === undefined) continue;
+    const labels = parseLabels(match[2] as string);
+    series.set(JSON.stringify(labels), { labels, value: Number(match[3]) });
+  }
+  return result;
+}
+
+/** How much each series of `name` grew between two scrapes, summed by the labels `by` picks (series that did not grow left out). */
+export function counterGrowth(after: Counters, before: Counters, name: string, by: (labels: Readonly<Record<string, string>>) => string): Map<string, number> {
+  const grown = new Map<string, number>();
+  for (const [key, entry] of after.get(name) ?? []) {
+    const delta = entry.value - (before.get(name)?.get(key)?.value ?? 0);
+    if (delta === 0) continue;
+    const group = by(entry.labels);
+    grown.set(group, (grown.get(group) ?? 0) + delta);
+  }
+  return grown;
+}
