@@ -112,16 +112,17 @@ if [ -f "$archive" ]; then
   exit 0
 fi
 
+ensure_tools
 mkdir -p "$image_dir"
-# One cold build at a time (several worktrees and test runs share the cache).
-exec 9>"$image_dir/.build.lock"
+# One cold build at a time per container storage: worktrees and test runs share it, the base and
+# the image's name with it (and most often the cache too).
+exec 9<"$(podman info --format '{{.Store.GraphRoot}}')"
 flock 9
 archive="$image_dir/netpol-hygiene-$(inputs_hash).tar"
 if [ -f "$archive" ]; then
   echo "$archive"
   exit 0
 fi
-ensure_tools
 work=$(mktemp -d "${TMPDIR:-/tmp}/netpol-hygiene-image.XXXXXX")
 trap 'rm -rf "$work" "$archive.partial"' EXIT
 ensure_base
