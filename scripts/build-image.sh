@@ -2,7 +2,8 @@
 # Builds the webhook's container image from the Dockerfile, unchanged, with buildah (no Docker
 # engine, no registry) and exports it as a docker-archive that `ctr images import`,
 # `podman load` and `docker load` all take. Prints the archive's path on stdout; everything else
-# goes to stderr.
+# goes to stderr. With --path it only prints where the archive for the current sources is (or
+# would be), without building.
 #
 # The archive is cached by a hash of what the image is made from (the Dockerfile, the files it
 # copies, the base image) under ~/.cache/netpol-hygiene/images: a warm run only hashes and prints.
@@ -107,7 +108,7 @@ build_and_export() {
 }
 
 archive="$image_dir/netpol-hygiene-$(inputs_hash).tar"
-if [ -f "$archive" ]; then
+if [ -f "$archive" ] || [ "${1:-}" = "--path" ]; then
   echo "$archive"
   exit 0
 fi
