@@ -139,6 +139,10 @@ build_images() {
   done
 }
 
+if [ -z "$(missing_files)" ]; then
+  paths
+  exit 0
+fi
 command -v go >/dev/null || { echo "build-node: 'go' is not on PATH; Go >= 1.26 is needed to build the node" >&2; exit 1; }
 only=${NODE_BUILD_ONLY:-kubernetes containerd kube_router images}
 install_debian_packages
