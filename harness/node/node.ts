@@ -113,7 +113,7 @@ export async function startNode(cp: ControlPlane, options: NodeOptions = {}): Pr
   try {
     const leftovers = await cleanupHost(layout, nodeBinaries(parts));
     if (leftovers.actions.length > 0) log(`node: removed a previous run's leftovers: ${leftovers.actions.join('; ')}`);
-    const node = await bringUp(cp, parts, layout, started, log);
+    const node = await bringUp({ cp, parts, layout, started }, log);
     const timings = { ...node.timings, lockMs, totalMs: performance.now() - t0 };
     log(`node: ${NODE_NAME} Ready, enforcer live, in ${Math.round(timings.totalMs)}ms (lock ${Math.round(lockMs)}ms)`);
     for (const archive of options.images ?? []) await node.importImage(archive);
@@ -126,7 +126,16 @@ export async function startNode(cp: ControlPlane, options: NodeOptions = {}): Pr
 
 type Started = Omit<Node, 'stop' | 'timings'> & { timings: Omit<NodeTimings, 'lockMs' | 'totalMs'> };
 
-async function bringUp(cp: ControlPlane, parts: NodeParts, layout: NodeLayout, started: ManagedProcess[], log: (line: string) => void): Promise<Started> {
+/** What every step of the bring-up works with; `started` collects processes for stop(). */
+interface Context {
+  readonly cp: ControlPlane;
+  readonly parts: NodeParts;
+  readonly layout: NodeLayout;
+  readonly started: ManagedProcess[];
+}
+
+async function bringUp(ctx: Context, log: (line: string) => void): Promise<Started> {
+  const { cp, parts, layout } = ctx;
   // Recorded before anything changes; cleanupHost restores it, after a crash too.
   await mkdir(layout.root, { recursive: true, mode: 0o700 });
   await saveHostState(layout.statePath, captureHostState());
@@ -141,7 +150,7 @@ async function bringUp(cp: ControlPlane, parts: NodeParts, layout: NodeLayout, s
   };
 
   const tContainerd = performance.now();
-  const containerd = await startContainerd(parts, layout, logs.containerd, started);
+  const containerd = await startContainerd(ctx, logs.containerd);
   const ctr = (args: readonly string[]) => runCommand(parts.ctr, ['--address', layout.containerdSocket, '--namespace', 'k8s.io', ...args], { timeoutMs: 300_000 });
   const importImage = async (archive: string): Promise<void> => {
     const result = await ctr(['images', 'import', archive]);
@@ -154,17 +163,17 @@ async function bringUp(cp: ControlPlane, parts: NodeParts, layout: NodeLayout, s
 
   const tReady = performance.now();
   const nodeIp = await hostAddress();
-  const kubelet = await startKubelet(cp, parts, layout, nodeIp, logs.kubelet, started);
+  const kubelet = await startKubelet(ctx, nodeIp, logs.kubelet);
   const podCidr = await waitForPodCidr(cp, [containerd, kubelet]);
   // Only now: the bridge's subnet is the CIDR the controller manager assigned to this node.
   await writeFile(join(layout.cniConfDir, '10-netpol-hygiene.conflist'), JSON.stringify(cniConfig(layout, podCidr), null, 2));
-  const scheduler = await startScheduler(cp, parts, layout, logs.kubeScheduler, started);
+  const scheduler = await startScheduler(ctx, logs.kubeScheduler);
   await waitFor(`node ${NODE_NAME} Ready`, 120_000, [containerd, kubelet, scheduler], async () => nodeReady(cp));
   const readyMs = performance.now() - tReady;
   log(`node: ${NODE_NAME} Ready in ${Math.round(readyMs)}ms (pod CIDR ${podCidr}, node IP ${nodeIp})`);
 
   const tEnforcer = performance.now();
-  await startKubeRouter(cp, parts, layout, logs.kubeRouter, started, [containerd, kubelet, scheduler]);
+  await startKubeRouter(ctx, logs.kubeRouter, [containerd, kubelet, scheduler]);
   const enforcerMs = performance.now() - tEnforcer;
   log(`node: kube-router firewall chains in place in ${Math.round(enforcerMs)}ms`);
 
@@ -184,7 +193,7 @@ async function bringUp(cp: ControlPlane, parts: NodeParts, layout: NodeLayout, s
   };
 }
 
-async function startContainerd(parts: NodeParts, layout: NodeLayout, logPath: string, started: ManagedProcess[]): Promise<ManagedProcess> {
+async function startContainerd({ parts, layout, started }: Context, logPath: string): Promise<ManagedProcess> {
   await writeFile(layout.containerdConfig, containerdConfig(layout, parts));
   const containerd = spawnManaged({
     name: 'containerd',
@@ -202,7 +211,7 @@ async function startContainerd(parts: NodeParts, layout: NodeLayout, logPath: st
   return containerd;
 }
 
-async function startKubelet(cp: ControlPlane, parts: NodeParts, layout: NodeLayout, nodeIp: string, logPath: string, started: ManagedProcess[]): Promise<ManagedProcess> {
+async function startKubelet({ cp, parts, layout, started }: Context, nodeIp: string, logPath: string): Promise<ManagedProcess> {
   const kubeconfig = join(layout.kubeconfigs, 'kubelet.kubeconfig');
   await cp.writeKubeconfig(kubeconfig, `system:node:${NODE_NAME}`, ['system:nodes']);
   const clientCa = join(layout.kubeconfigs, 'client-ca.crt');
@@ -245,7 +254,7 @@ async function nodeReady(cp: ControlPlane): Promise<boolean> {
   return ready && !notReadyTaint;
 }
 
-async function startScheduler(cp: ControlPlane, parts: NodeParts, layout: NodeLayout, logPath: string, started: ManagedProcess[]): Promise<ManagedProcess> {
+async function startScheduler({ cp, parts, layout, started }: Context, logPath: string): Promise<ManagedProcess> {
   const kubeconfig = join(layout.kubeconfigs, 'kube-scheduler.kubeconfig');
   await cp.writeKubeconfig(kubeconfig, 'system:kube-scheduler');
   const scheduler = spawnManaged({
@@ -258,7 +267,7 @@ async function startScheduler(cp: ControlPlane, parts: NodeParts, layout: NodeLa
   return scheduler;
 }
 
-async function startKubeRouter(cp: ControlPlane, parts: NodeParts, layout: NodeLayout, logPath: string, started: ManagedProcess[], others: ManagedProcess[]): Promise<void> {
+async function startKubeRouter({ cp, parts, layout, started }: Context, logPath: string, others: ManagedProcess[]): Promise<void> {
   const user = 'netpol-hygiene-node:kube-router';
   const rbac = await cp.kubectl(['apply', '-f', '-'], { input: JSON.stringify({ apiVersion: 'v1', kind: 'List', items: kubeRouterRbac(user) }) });
   if (rbac.code !== 0) throw new Error(`node: kube-router's RBAC: ${rbac.stderr}`);
