@@ -254,9 +254,12 @@ async function showPackets(): Promise<void> {
 }
 
 async function stop(): Promise<void> {
-  await webhook?.stop();
-  await node?.stop();
-  await cp?.stop();
+  try {
+    await webhook?.stop();
+    await node?.stop();
+  } finally {
+    await cp?.stop();
+  }
 }
 
 try {

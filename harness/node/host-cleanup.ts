@@ -22,14 +22,26 @@ export interface CleanupReport {
 
 export async function cleanupHost(layout: NodeLayout, binaries: readonly string[], state = loadHostState(layout.statePath)): Promise<CleanupReport> {
   const actions: string[] = [];
-  await killAll(binaries, actions);
-  await unmountUnder([layout.root, '/run/containerd'], actions);
-  await removeBridge(actions);
-  for (const iptables of ['iptables-nft', 'iptables-legacy']) await removeChains(iptables, actions);
-  await removeIpsets(actions);
-  removeCgroups(actions);
-  removeContainerLogLinks(layout, actions);
-  if (state) await restore(state, actions);
+  const errors: string[] = [];
+  // Every step runs even when an earlier one failed (a chain still referenced must not keep the
+  // sysctls from being restored); the failures are thrown together at the end.
+  const step = async (run: () => unknown): Promise<void> => {
+    try {
+      await run();
+    } catch (error) {
+      errors.push((error as Error).message);
+    }
+  };
+  await step(() => killAll(binaries, actions));
+  await step(() => unmountUnder([layout.root, '/run/containerd'], actions));
+  await step(() => removeBridge(actions));
+  for (const iptables of ['iptables-nft', 'iptables-legacy']) await step(() => removeChains(iptables, actions));
+  await step(() => removeIpsets(actions));
+  await step(() => removeCgroups(actions));
+  await step(() => removeContainerLogLinks(layout, actions));
+  if (state) await step(() => restore(state, actions));
+  // The state file lives in the root: kept while anything failed, so that the next cleanup can still restore.
+  if (errors.length > 0) throw new Error(`node cleanup left traces:\n${errors.join('\n')}\n(done: ${actions.join('; ')})`);
   if (existsSync(layout.root)) {
     await rm(layout.root, { recursive: true, force: true, maxRetries: 3 });
     actions.push(`removed ${layout.root}`);
@@ -186,7 +198,7 @@ function readSaveLine(line: string, tables: TableEdit[]): void {
   if (table === undefined) return;
   const declared = /^:(\S+)/.exec(line)?.[1];
   if (declared !== undefined && OWN_CHAIN.test(declared)) table.chains.push(declared);
-  const rule = /^-A (\S+) .*\s-[jg] (\S+)/.exec(line);
+  const rule = /^-A (\S+) (?:.* )?-[jg] (\S+)/.exec(line);
   if (rule && !OWN_CHAIN.test(rule[1] as string) && OWN_CHAIN.test(rule[2] as string)) table.jumps.push(`-D${line.slice(2)}`);
 }
 

@@ -60,9 +60,12 @@ t.before(async () => {
 });
 
 t.teardown(async () => {
-  await webhook?.stop();
-  await node?.stop();
-  await cp?.stop();
+  try {
+    await webhook?.stop();
+    await node?.stop();
+  } finally {
+    await cp?.stop();
+  }
 });
 
 async function allReady(): Promise<boolean> {

@@ -17,8 +17,11 @@ t.test('a Ready node runs a pod from the probe image; stopping it leaves nothing
   let cp: ControlPlane | undefined;
   let node: Node | undefined;
   t.teardown(async () => {
-    await node?.stop();
-    await cp?.stop();
+    try {
+      await node?.stop();
+    } finally {
+      await cp?.stop();
+    }
   });
   const before = captureHostState();
   cp = await startControlPlane(nodeControlPlaneOptions({ log: (line) => t.comment(line) }));
