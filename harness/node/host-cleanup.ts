@@ -56,8 +56,9 @@ async function killAll(binaries: readonly string[], actions: string[]): Promise<
     if (pids.length === 0) return;
     for (const pid of pids) {
       try {
+        const what = describe(pid);
         process.kill(pid, 'SIGKILL');
-        if (round === 0) actions.push(`killed ${pid} (${describe(pid)})`);
+        if (round === 0) actions.push(`killed ${pid} (${what})`);
       } catch {
         // gone already
       }

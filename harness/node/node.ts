@@ -16,11 +16,16 @@ import { waitFor } from '../control-plane.ts';
 import type { ManagedProcess, RunResult } from '../processes.ts';
 import { cleanupOnSignal, freePorts, runCommand, spawnManaged } from '../processes.ts';
 import { cniConfig, containerdConfig, gatewayOf, kubeletConfig, kubeRouterRbac } from './configs.ts';
-import { cleanupHost, type CleanupReport } from './host-cleanup.ts';
-import { captureHostState, saveHostState } from './host-state.ts';
+import { cleanupHost, type CleanupReport, nodeTraces } from './host-cleanup.ts';
+import { captureHostState, type HostState, loadHostState, saveHostState } from './host-state.ts';
 import { CLUSTER_CIDR, NODE_NAME, type NodeLayout, nodeLayout } from './layout.ts';
 import { takeNodeLock } from './lock.ts';
 import { findNodeParts, type NodeParts } from './parts.ts';
+
+export interface NodeStopReport extends CleanupReport {
+  /** nodeTraces() after the cleanup, under the lock: empty when nothing is left. */
+  readonly traces: readonly string[];
+}
 
 export interface NodeOptions {
   readonly log?: (line: string) => void;
@@ -56,8 +61,14 @@ export interface Node {
   importImage(archive: string): Promise<void>;
   /** ctr against the node's containerd, in the k8s.io namespace. */
   ctr(args: readonly string[]): Promise<RunResult>;
-  /** Stops every component and removes every trace from the host (see host-cleanup.ts). Idempotent. */
-  stop(): Promise<CleanupReport>;
+  /** The host as it was before this node (what stop() restores). */
+  readonly hostState: HostState;
+  /**
+   * Stops every component and removes every trace from the host (see host-cleanup.ts); the
+   * report's traces are what is still there afterwards, looked at before the lock is released
+   * (another node may start the moment it is). Idempotent.
+   */
+  stop(): Promise<NodeStopReport>;
 }
 
 /** The control plane a node needs: node IPAM (pod CIDRs), node lifecycle (the not-ready taint lifted). */
@@ -91,17 +102,20 @@ export async function startNode(cp: ControlPlane, options: NodeOptions = {}): Pr
   await lock.acquired;
   const lockMs = performance.now() - t0;
   const started: ManagedProcess[] = [];
-  let stopped: Promise<CleanupReport> | undefined;
+  let stopped: Promise<NodeStopReport> | undefined;
   // Ctrl-C must not leave mounts, chains and changed sysctls behind; the harness's exit and
   // watchdog only kill processes (the next start, or npm run node:cleanup, removes the rest).
   let forgetSignal: () => void = () => {};
-  const stop = (): Promise<CleanupReport> => {
+  const stop = (): Promise<NodeStopReport> => {
     stopped ??= (async () => {
       try {
         for (const p of [...started].reverse()) await p.stop(5000);
-        const report = await cleanupHost(layout, nodeBinaries(parts));
+        const hostState = loadHostState(layout.statePath);
+        const report = await cleanupHost(layout, nodeBinaries(parts), hostState);
         for (const action of report.actions) log(`node cleanup: ${action}`);
-        return report;
+        const traces = hostState ? await nodeTraces(layout, nodeBinaries(parts), hostState) : [];
+        for (const trace of traces) log(`node cleanup: left behind: ${trace}`);
+        return { ...report, traces };
       } finally {
         await lock.release();
         forgetSignal();
@@ -138,7 +152,8 @@ async function bringUp(ctx: Context, log: (line: string) => void): Promise<Start
   const { cp, parts, layout } = ctx;
   // Recorded before anything changes; cleanupHost restores it, after a crash too.
   await mkdir(layout.root, { recursive: true, mode: 0o700 });
-  await saveHostState(layout.statePath, captureHostState());
+  const hostState = captureHostState();
+  await saveHostState(layout.statePath, hostState);
   for (const dir of [layout.kubeconfigs, layout.cniConfDir, layout.cniIpamDir, layout.podLogs, layout.kubeletRoot, join(layout.root, 'containerd')]) {
     await mkdir(dir, { recursive: true });
   }
@@ -186,6 +201,7 @@ async function bringUp(ctx: Context, log: (line: string) => void): Promise<Start
     pauseImage: parts.pauseImage,
     parts,
     layout,
+    hostState,
     logs,
     timings: { containerdMs, readyMs, enforcerMs },
     importImage,
@@ -225,6 +241,8 @@ async function startKubelet({ cp, parts, layout, started }: Context, nodeIp: str
       `--config=${layout.kubeletConfig}`,
       `--kubeconfig=${kubeconfig}`,
       `--root-dir=${layout.kubeletRoot}`,
+      // Its default is /var/lib/kubelet/pki, whatever --root-dir says.
+      `--cert-dir=${join(layout.kubeletRoot, 'pki')}`,
       `--hostname-override=${NODE_NAME}`,
       `--node-ip=${nodeIp}`,
       '--v=1',

@@ -62,7 +62,8 @@ t.before(async () => {
 t.teardown(async () => {
   try {
     await webhook?.stop();
-    await node?.stop();
+    const report = await node?.stop();
+    if (report && report.traces.length > 0) throw new Error(`the node left traces on the host: ${report.traces.join('; ')}`);
   } finally {
     await cp?.stop();
   }
