@@ -19,7 +19,7 @@
  */
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { constants, copyFileSync, mkdirSync, mkdtempSync, openSync, closeSync, readdirSync, rmSync, statSync, writeFileSync, existsSync } from 'node:fs';
+import { copyFileSync, mkdirSync, mkdtempSync, closeSync, readdirSync, rmSync, statSync, writeFileSync, existsSync } from 'node:fs';
 import { Agent } from 'node:https';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { availableParallelism, cpus, tmpdir } from 'node:os';
@@ -28,6 +28,7 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { createCertificateAuthority, issueCertificate } from '../src/certs/authority.ts';
 import type { ChildMessage, ChildStats, ParentMessage } from './child.ts';
+import { containerLogPipe } from './container-log.ts';
 import { type Allocator, type AllocatorChoice, chooseAllocator, describeAllocator, imageNodeFlags, parseAllocator, podHeapMiB } from './image-runtime.ts';
 import { autocannonUidPlaceholder, reviewBody, reviewBodyTemplate, type Variant } from './fixtures.ts';
 import { type LoadResult, cannonLoad, failures, pacedLoad, post, requestsPerSecond } from './load.ts';
@@ -256,29 +257,12 @@ process.on('exit', () => {
   for (const child of liveChildren) child.kill('SIGKILL');
 });
 
-/**
- * The servers' stdout, as a container runtime gives it: a FIFO that another process (here
- * `cat`, on the load generator's core) drains into a file. Audit records take the same path
- * as in a pod, where containerd's shim reads the FIFO.
- */
-function containerLogPipe(logFile: string, setup: ServerSetup): { writeFd: number; drained: Promise<void> } {
-  const fifo = `${logFile}.fifo`;
-  execFileSync('mkfifo', [fifo]);
-  // Opened non-blocking first so that opening the write end does not wait for a reader.
-  const placeholder = openSync(fifo, constants.O_RDONLY | constants.O_NONBLOCK);
-  const writeFd = openSync(fifo, constants.O_WRONLY);
-  const readFd = openSync(fifo, constants.O_RDONLY);
-  closeSync(placeholder);
-  const logFd = openSync(logFile, 'w');
-  const command = setup.pinning === undefined ? ['cat'] : ['taskset', '-c', String(setup.pinning.loadCpu), 'cat'];
-  const [file = '', ...args] = command;
-  const drain = spawn(file, args, { stdio: [readFd, logFd, 'inherit'] });
-  closeSync(readFd);
-  closeSync(logFd);
-  liveChildren.add(drain);
-  const drained = new Promise<void>((resolve) => drain.once('exit', () => resolve()));
-  void drained.then(() => liveChildren.delete(drain));
-  return { writeFd, drained };
+/** The server's stdout through a FIFO drained by `cat`, pinned beside the load generator. */
+function serverLogPipe(logFile: string, setup: ServerSetup): { writeFd: number; drained: Promise<void> } {
+  const log = containerLogPipe(logFile, setup.pinning === undefined ? [] : ['taskset', '-c', String(setup.pinning.loadCpu)]);
+  liveChildren.add(log.drain);
+  void log.drained.then(() => liveChildren.delete(log.drain));
+  return log;
 }
 
 interface ServerSetup {
@@ -294,7 +278,7 @@ interface ServerSetup {
 
 async function startServer(kind: ServerKind, script: string, setup: ServerSetup): Promise<ServerProcess> {
   const logFile = join(setup.work, `${kind}-stdout.log`);
-  const log = containerLogPipe(logFile, setup);
+  const log = serverLogPipe(logFile, setup);
   const nodeArgs = [
     ...(setup.heapMiB === undefined ? [] : [`--max-heap-size=${setup.heapMiB}`]),
     ...setup.nodeOptions,
