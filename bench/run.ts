@@ -654,6 +654,13 @@ function spreadWithRange(values: readonly number[], format: (value: number) => s
   return values.length < 3 ? spread(values, format) : `${spread(values, format)}; range ${format(sorted[0] as number).replace(/ .*/, '')}-${format(sorted.at(-1) as number)}`;
 }
 
+/** DESIGN.md's "on a quiet machine": other processes used at most this much of a CPU in every fixed-rate phase. */
+const quietOtherCpu = 0.1;
+
+function quietMachine(runs: readonly ServerRun[]): boolean {
+  return runs.every((run) => run.phases.filter((p) => p.name.startsWith('rate')).every((p) => (p.otherCpu ?? 0) <= quietOtherCpu));
+}
+
 function rateChecks(ceiling: ServerRun, webhook: ServerRun, path: '/mutate' | '/validate', slowdown: number): Check[] {
   const w = ratePhases(webhook, path);
   const c = ratePhases(ceiling, path);
@@ -661,7 +668,10 @@ function rateChecks(ceiling: ServerRun, webhook: ServerRun, path: '/mutate' | '/
   const rate = rps(offered);
   const p99 = (phases: Phase[]): number[] => phases.map((p) => p.load.latency.p99);
   const scaled = slowdown > 1 ? ` x ${slowdown.toFixed(2)} (host slowdown)` : '';
-  const p99Bound = Math.min(targets.p99OfCeiling * median(p99(c)), targets.p99Ms * slowdown);
+  // The absolute bound holds "on a quiet machine": on a busy one the ceiling's own tail is the measure.
+  const quiet = quietMachine([ceiling, webhook]);
+  const p99Bound = Math.min(targets.p99OfCeiling * median(p99(c)), quiet ? targets.p99Ms * slowdown : Number.POSITIVE_INFINITY);
+  const absolute = quiet ? ` and <= ${targets.p99Ms} ms${scaled}` : ` (the ${targets.p99Ms} ms bound is for a quiet machine; this one was busy)`;
   const p50Bound = targets.p50Ms * slowdown;
   const cpuBound = targets.cpuPerRequestOfCeiling * median(c.map(cpuPerRequest));
   const sustained = w.every((p) => requestsPerSecond(p.load) >= sustainedFraction * offered && failures(p.load) === 0);
@@ -670,7 +680,7 @@ function rateChecks(ceiling: ServerRun, webhook: ServerRun, path: '/mutate' | '/
     {
       target: `${path} p99 at ${rate}`,
       measured: spreadWithRange(p99(w), ms),
-      bound: `<= ${targets.p99OfCeiling} x ceiling's ${spreadWithRange(p99(c), ms)} and <= ${targets.p99Ms} ms${scaled}: ${ms(p99Bound)}`,
+      bound: `<= ${targets.p99OfCeiling} x ceiling's ${spreadWithRange(p99(c), ms)}${absolute}: ${ms(p99Bound)}`,
       pass: median(p99(w)) <= p99Bound,
     },
     { target: `${path} p50 at ${rate}`, measured: spread(w.map((p) => p.load.latency.p50), ms), bound: `<= ${ms(targets.p50Ms)}${scaled}: ${ms(p50Bound)} (ceiling's ${ms(median(c.map((p) => p.load.latency.p50)))})`, pass: median(w.map((p) => p.load.latency.p50)) <= p50Bound },
@@ -699,7 +709,7 @@ function notes(ceiling: ServerRun, webhook: ServerRun, options: Options, allocat
   const out: string[] = [];
   if (allocator.note !== undefined) out.push(`NOTE: ${allocator.note}.`);
   const busiest = Math.max(...[ceiling, webhook].flatMap((run) => run.phases.map((p) => p.otherCpu ?? 0)));
-  if (busiest > 0.1) {
+  if (busiest > quietOtherCpu) {
     out.push(`NOTE: other processes on this machine used up to ${pct(busiest)} of a CPU during a phase (column "other CPU"): they competed with the server and the load generator, so these numbers are disturbed; rerun on a quiet machine`);
   }
   for (const run of [ceiling, webhook]) {
