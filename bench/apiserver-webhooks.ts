@@ -162,8 +162,9 @@ function nextMessage<T extends ChildMessage['type']>(child: ChildProcess, type: 
 }
 
 /** The no-op webhook, compiled, with serve's node flags and environment; it reports its port and counts over IPC. */
-export async function startNoop(tls: ServingTls, script: string): Promise<BenchWebhook> {
-  const child = spawn(process.execPath, [...nodeArgs, script, '--tls-cert', tls.certFile, '--tls-key', tls.keyFile], { stdio: ['ignore', 'ignore', 'inherit', 'ipc'], env: { ...process.env, ...imageEnv } });
+export async function startNoop(tls: ServingTls, script: string, profileDir?: string): Promise<BenchWebhook> {
+  const profile = profileDir === undefined ? [] : ['--cpu-prof', '--cpu-prof-dir', profileDir];
+  const child = spawn(process.execPath, [...nodeArgs, ...profile, script, '--tls-cert', tls.certFile, '--tls-key', tls.keyFile], { stdio: ['ignore', 'ignore', 'inherit', 'ipc'], env: { ...process.env, ...imageEnv } });
   const killOnExit = (): void => {
     child.kill('SIGKILL');
   };

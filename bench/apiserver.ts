@@ -415,16 +415,16 @@ async function burst(cp: ControlPlane): Promise<string> {
   return `${options.burst} namespaces created at once (serve registered): all created in ${((created - started) / 1000).toFixed(2)} s; every one had its ${baselinePolicies} policies ${((done - started) / 1000).toFixed(2)} s after the first create (${((done - created) / 1000).toFixed(2)} s after the last); load ${loadavg()[0]?.toFixed(1)}`;
 }
 
+/** Each webhook's profile cut by its own phases: the no-op's shows what any webhook spends on the same calls. */
 function printProfile(profileDir: string, phases: readonly Phase[]): void {
-  for (const file of readdirSync(profileDir).filter((f) => f.endsWith('.cpuprofile'))) {
-    const profile = readProfile(join(profileDir, file));
-    process.stdout.write(`\nCPU profile of serve: ${join(profileDir, file)}\n`);
-    for (const phase of phases.filter((p) => p.registered === 'serve')) {
-      process.stdout.write(`\n--- serve, round ${phase.round + 1}, ${phase.path} ---\n${formatProfile(summarizeProfile(profile, phase.window), 25)}\n`);
-    }
-    const idle = phases.filter((p) => p.registered !== 'serve');
-    for (const phase of idle.slice(0, 2)) {
-      process.stdout.write(`\n--- serve while ${phase.registered} was registered (round ${phase.round + 1}, ${phase.path}): its background ---\n${formatProfile(summarizeProfile(profile, phase.window), 10)}\n`);
+  for (const server of ['serve', 'noop'] as const) {
+    const dir = join(profileDir, server);
+    for (const file of readdirSync(dir).filter((f) => f.endsWith('.cpuprofile'))) {
+      const profile = readProfile(join(dir, file));
+      process.stdout.write(`\nCPU profile of ${server}: ${join(dir, file)}\n`);
+      for (const phase of phases.filter((p) => serverOf(p.registered) === server)) {
+        process.stdout.write(`\n--- ${server}, round ${phase.round + 1}, ${phase.registered} ${phase.path} ---\n${formatProfile(summarizeProfile(profile, phase.window), 25)}\n`);
+      }
     }
   }
 }
@@ -485,12 +485,12 @@ async function main(): Promise<void> {
     const tls = await writeServingTls(work);
     const ensured = await cp.kubectl(['create', 'namespace', 'netpol-hygiene']);
     if (ensured.code !== 0) throw new Error(`creating the webhook's namespace: ${ensured.stderr}`);
-    const serve = await startServe(cp, tls, options.serveScript ?? scripts.serve, work, profileDir);
-    const noop = await startNoop(tls, scripts.noop);
+    const serve = await startServe(cp, tls, options.serveScript ?? scripts.serve, work, profileDir === undefined ? undefined : join(profileDir, 'serve'));
+    const noop = await startNoop(tls, scripts.noop, profileDir === undefined ? undefined : join(profileDir, 'noop'));
     const env = Object.entries(imageEnvironment).map(([k, v]) => `${k}=${v}`).join(' ');
     process.stdout.write(
       `netpol-hygiene through kube-apiserver, ${new Date().toISOString()}: control plane up in ${(cp.timings.totalMs / 1000).toFixed(1)} s; ${cpus().length} x ${cpus()[0]?.model ?? 'CPU'}, load average ${loadavg().map((l) => l.toFixed(1)).join(' ')}\n` +
-        `serve (pid ${serve.pid}): ${options.serveScript ?? 'dist/cli/main.js'}; noop (pid ${noop.pid}): bench/noop-webhook.ts compiled; both node ${process.version} --max-heap-size=${podHeapMiB} ${imageNodeFlags.join(' ')}, NODE_ENV=production ${env}${options.cpuProf ? '; serve under --cpu-prof' : ''}\n` +
+        `serve (pid ${serve.pid}): ${options.serveScript ?? 'dist/cli/main.js'}; noop (pid ${noop.pid}): bench/noop-webhook.ts compiled; both node ${process.version} --max-heap-size=${podHeapMiB} ${imageNodeFlags.join(' ')}, NODE_ENV=production ${env}${options.cpuProf ? '; both under --cpu-prof' : ''}\n` +
         `${options.rounds} rounds of ${registrations.join(' / ')} (order rotated), each on ${paths.join(' and ')}: ${options.warmup} warm-up creates, then ${options.pods} pod creates over ${options.namespaces} namespaces, ${options.concurrency} at a time\n`,
     );
     const bench = await setUp(cp, work, { serve, noop }, tls.caPem);
