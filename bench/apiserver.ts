@@ -9,8 +9,10 @@
  *          no admission webhook can beat (bench/noop-webhook.ts).
  *
  * Our webhook configurations (manifests/base) are registered with every clientConfig pointed
- * at one of them, or not registered at all (`none`, to see what a webhook adds). Each round
- * measures all three, in an order rotated from round to round, on two paths:
+ * at one of them, or not registered at all (`none`, to see what a webhook adds); or at the no-op
+ * answering mutate-pods with the tier-source annotation patch (`noop-annotating`, to see what
+ * that patch alone costs). Each round measures the registrations (--registrations, default
+ * none,noop,serve), in an order rotated from round to round, on two paths:
  *
  *   carried   pods that carry their tier label (serve has nothing to inject);
  *   injected  pods without one, in namespaces whose default tier serve injects.

@@ -6,8 +6,10 @@
  * Two servers, one after the other, each in its own child process:
  *   ceiling  bare fastify over HTTPS answering a constant review (ceiling-server.ts)
  *   webhook  the real app with the cluster in steady state (webhook-server.ts)
- * and for each: warm-up, then fixed rate on /mutate and /validate, then peak on /validate and
- * /mutate, sampling the server's RSS and CPU from /proc throughout.
+ * and for each: warm-up, peak on /validate and /mutate, then fixed rate on /mutate and
+ * /validate, sampling the server's RSS and CPU from /proc throughout. The fixed rate is a
+ * fraction of the ceiling's own peak (targets.rateOfCeilingPeak), so it means the same on a
+ * slower host.
  *
  * The load generator runs here, in this process. On a 2-core machine it is pinned to one core
  * and the server to the other (taskset), so neither steals the other's CPU and the server has
