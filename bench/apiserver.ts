@@ -371,8 +371,8 @@ function patchCost(phases: readonly Phase[], path: Path): string {
   ]);
 }
 
-function rssCheck(phases: readonly Phase[]): Check {
-  const max = (registered: 'serve' | 'noop'): number => Math.max(...phases.filter((p) => p.registered === registered).map((p) => p.rssMiB[registered]));
+function rssCheck(phases: readonly Phase[], path: Path): Check {
+  const max = (registered: 'serve' | 'noop'): number => Math.max(...phasesOf(phases, registered, path).map((p) => p.rssMiB[registered]));
   const bound = max('noop') + targets.rssOverNoopMiB;
   return { measure: 'RSS under this load (largest sample in its phases)', measured: `serve ${mib(max('serve'))}`, target: `<= noop's ${mib(max('noop'))} + ${targets.rssOverNoopMiB} MiB: ${mib(bound)}`, verdict: max('serve') <= bound ? 'pass' : 'miss' };
 }
@@ -436,7 +436,7 @@ function report(phases: readonly Phase[], burstLine: string | undefined, serve: 
   if (targeted) process.stdout.write(`\nTargets (issue 22; medians over ${options.rounds} rounds, each round's figure in brackets; every target against the no-op of the same run)\n`);
   const missed: string[] = [];
   for (const path of targeted ? paths : []) {
-    const checks = [...latencyChecks(phases, path), ...cpuChecks(phases, path), ...(path === 'carried' ? [rssCheck(phases)] : [])];
+    const checks = [...latencyChecks(phases, path), ...cpuChecks(phases, path), rssCheck(phases, path)];
     const title = path === 'carried' ? 'pods that carry their tier label' : `pods whose tier is injected (namespace ${defaultTierLabel}=ui)`;
     process.stdout.write(`\n${path}: ${title}\n${table(['measure', 'measured', 'target', 'result'], checks.map((c) => [c.measure, c.measured, c.target, c.verdict]))}\n`);
     for (const check of checks.filter((c) => c.verdict === 'miss')) missed.push(`${path}: ${check.measure}: ${check.measured}; target ${check.target}`);
