@@ -1,31 +1,32 @@
 /**
- * npm run demo [-- --keep]: a real control plane and the webhook, replaying the seed scenario
- * (../shared/seed/network-policy-tutorial.txt): namespaces products-prod and products-stage,
- * ui / business / db workloads on 8080 / 8081 / 8082. Prints what happened in reading order and
- * exits non-zero when anything did not behave as designed.
+ * npm run demo [-- --keep] [-- --node]: a real control plane and the webhook, replaying the seed
+ * scenario (../shared/seed/network-policy-tutorial.txt): namespaces products-prod and
+ * products-stage, ui / business / db workloads on 8080 / 8081 / 8082. Prints what happened in
+ * reading order and exits non-zero when anything did not behave as designed. With --node the
+ * pods run on a real node (harness/node, root only) and the matrix is also tried with real
+ * packets, enforced by kube-router.
  */
+import { spawnSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { readCluster } from '../src/cli/cluster-inventory.ts';
 import { worldOf } from '../src/cli/reachability-input.ts';
 import { checkSeedIntent } from './seed-intent.ts';
-import { type ControlPlane, startControlPlane, waitFor } from '../harness/control-plane.ts';
+import { type ControlPlane, repoRoot, startControlPlane, waitFor } from '../harness/control-plane.ts';
+import { type Node, nodeControlPlaneOptions, startNode } from '../harness/node/node.ts';
 import { type Webhook, registerWebhooks, startWebhook } from '../harness/webhook.ts';
+import { compareSeedMatrix, seedProbes } from './seed-packets.ts';
+import { differingCells, observeProbes } from './seed-packets-live.ts';
+import { businessAccount, dnsPod, type ProbeImage, seedDeployment, seedTiers as tiers, seedWebhookConfig } from './seed-workloads.ts';
 
-const { values: flags } = parseArgs({ options: { keep: { type: 'boolean', default: false } } });
-/** The service account the business Deployments run as: the only one entitled to tier=business. */
-const businessAccount = 'orders-api';
+const { values: flags } = parseArgs({ options: { keep: { type: 'boolean', default: false }, node: { type: 'boolean', default: false } } });
 
-const tiers = [
-  { tier: 'ui', port: 8080, image: 'nginx:1.27' },
-  { tier: 'business', port: 8081, image: 'registry.example.com/products/business:2.3' },
-  { tier: 'db', port: 8082, image: 'registry.example.com/products/db:14' },
-] as const;
 const namespaces = ['products-prod', 'products-stage'] as const;
 const failures: string[] = [];
 
 let cp: ControlPlane | undefined;
+let node: Node | undefined;
 let webhook: Webhook | undefined;
 
 function heading(text: string): void {
@@ -54,26 +55,31 @@ async function json<T>(args: string[]): Promise<T> {
 /** In the control plane's directory, which stop() removes with everything else. */
 function demoConfig(dir: string): string {
   const path = join(dir, 'netpol-hygiene-demo-config.yaml');
-  // The built-in profiles (seed, seed-prod), tier rules by the seed's service ports, and an
-  // entitlement: tier=business (which seed-prod lets reach prod's DB from products-stage) is
-  // carried only by pods running as the business service account.
-  writeFileSync(
-    path,
-    [
-      'tierRules:',
-      ...tiers.map((t) => `  - { name: port-${t.port}, tier: ${t.tier}, match: { ports: [${t.port}] } }`),
-      'tierEntitlements:',
-      `  business: [{ serviceAccounts: [${businessAccount}] }]`,
-      '',
-    ].join('\n'),
-  );
+  // The built-in profiles (seed, seed-prod) and seed-workloads.ts's tier rules and entitlement.
+  writeFileSync(path, seedWebhookConfig());
   return path;
 }
 
+/** scripts/build-node.sh, as predemo builds the control plane: at once when cached, tens of minutes cold (its progress on stderr). */
+function buildNodeParts(): void {
+  const built = spawnSync(join(repoRoot, 'scripts/build-node.sh'), [], { stdio: ['ignore', 'ignore', 'inherit'] });
+  if (built.status !== 0) throw new Error(`scripts/build-node.sh failed (exit ${built.status})`);
+}
+
+/** The image every container runs on a node; without a node the pods are only stored, never run. */
+function probeImage(): ProbeImage | undefined {
+  return node === undefined ? undefined : { image: node.probeImage };
+}
+
 async function main(): Promise<void> {
-  heading('Starting etcd, kube-apiserver, kube-controller-manager and netpol-hygiene');
-  cp = await startControlPlane();
+  heading(`Starting etcd, kube-apiserver, kube-controller-manager${flags.node ? ', a node (containerd, kubelet, kube-scheduler, kube-router\'s firewall)' : ''} and netpol-hygiene`);
+  if (flags.node) buildNodeParts();
+  cp = await startControlPlane(flags.node ? nodeControlPlaneOptions() : {});
   line(`control plane ready in ${Math.round(cp.timings.totalMs)} ms (${cp.serverUrl})`);
+  if (flags.node) {
+    node = await startNode(cp);
+    line(`node ${node.name} Ready, kube-router enforcing, in ${Math.round(node.timings.totalMs)} ms (pod CIDR ${node.podCidr})`);
+  }
   webhook = await startWebhook(cp, { configPath: demoConfig(cp.dir) });
   const registration = await registerWebhooks(cp, webhook);
   line(`webhook on https://127.0.0.1:${webhook.port}, registered and answering after ${Math.round(registration.liveAfterMs)} ms`);
@@ -94,9 +100,8 @@ async function main(): Promise<void> {
   for (const ns of namespaces) {
     await kubectl(['create', 'serviceaccount', businessAccount, '-n', ns]);
     for (const t of tiers) {
-      const manifest = await json<{ spec: { template: { spec: Record<string, unknown> } } }>(['create', 'deployment', t.tier, `--image=${t.image}`, `--port=${t.port}`, '-n', ns, '--dry-run=client']);
-      if (t.tier === 'business') manifest.spec.template.spec.serviceAccountName = businessAccount;
-      await kubectl(['apply', '-f', '-'], { input: JSON.stringify(manifest) });
+      const applied = await kubectl(['apply', '-f', '-'], { input: JSON.stringify(seedDeployment(ns, t, probeImage())) });
+      if (applied.code !== 0) throw new Error(`kubectl apply (deployment ${ns}/${t.tier}): ${applied.stderr}`);
     }
   }
   type Pod = { metadata: { name: string; labels: Record<string, string>; annotations?: Record<string, string> } };
@@ -207,13 +212,7 @@ async function main(): Promise<void> {
  */
 async function showMatrix(): Promise<void> {
   heading('Who can reach whom on 8080 / 8081 / 8082 (reachability engine, live cluster read-only), against the seed\'s intent');
-  const dnsPod = {
-    apiVersion: 'v1',
-    kind: 'Pod',
-    metadata: { name: 'coredns', namespace: 'kube-system', labels: { 'k8s-app': 'kube-dns' } },
-    spec: { containers: [{ name: 'coredns', image: 'registry.k8s.io/coredns/coredns:v1.12.0', ports: [{ containerPort: 53, protocol: 'UDP' }, { containerPort: 53, protocol: 'TCP' }, { containerPort: 9153 }] }] },
-  };
-  const created = await kubectl(['apply', '-f', '-'], { input: JSON.stringify(dnsPod) });
+  const created = await kubectl(['apply', '-f', '-'], { input: JSON.stringify(dnsPod(probeImage())) });
   if (created.code !== 0) throw new Error(`kubectl apply (coredns stand-in): ${created.stderr}`);
   const world = worldOf(await readCluster((cp as ControlPlane).kubeconfigPath));
   const dns = world.podsByKey.get('kube-system/coredns');
@@ -222,10 +221,41 @@ async function showMatrix(): Promise<void> {
   for (const text of report.lines) line(text);
   failures.push(...report.failures);
   for (const failure of report.failures) line(`FAIL ${failure}`);
+  if (node !== undefined) await showPackets();
+}
+
+/**
+ * The same matrix tried with real connections between the pods on the node, enforced by
+ * kube-router, beside the seed's intent and the engine. kube-router applies a policy a moment
+ * after it exists: tried again until packets and engine agree, for up to two minutes.
+ */
+async function showPackets(): Promise<void> {
+  heading('The same with real packets: one connection per pair and port, enforced by kube-router on the node');
+  const c = cp as ControlPlane;
+  await waitFor('the seed\'s pods and the DNS pod Running and Ready', 300_000, [], async () => {
+    const out = await kubectl(['get', 'pods', '-A', '-o', 'jsonpath={range .items[*]}{.status.conditions[?(@.type=="Ready")].status}{"\\n"}{end}']);
+    const statuses = out.stdout.split('\n').filter(Boolean);
+    return statuses.length === 7 && statuses.every((s) => s === 'True');
+  });
+  const deadline = Date.now() + 120_000;
+  for (;;) {
+    const world = worldOf(await readCluster(c.kubeconfigPath));
+    const dns = world.podsByKey.get('kube-system/coredns');
+    if (dns === undefined) throw new Error('the DNS pod is not in the cluster');
+    const comparison = compareSeedMatrix(world, dns, await observeProbes(c, seedProbes(world, dns)));
+    if (differingCells(comparison.failures) === 0 || Date.now() > deadline) {
+      for (const text of comparison.lines) line(text);
+      failures.push(...comparison.failures);
+      for (const failure of comparison.failures) line(`FAIL ${failure}`);
+      return;
+    }
+    await new Promise((r) => setTimeout(r, 1000));
+  }
 }
 
 async function stop(): Promise<void> {
   await webhook?.stop();
+  await node?.stop();
   await cp?.stop();
 }
 
@@ -243,6 +273,10 @@ if (flags.keep && cp !== undefined && failures.length === 0) {
   line(`alias kubectl=${join(cp.binDir, 'kubectl')}`);
   line('kubectl get networkpolicies -A -l app.kubernetes.io/managed-by=netpol-hygiene');
   line('kubectl get pods -n products-prod -L tier');
+  if (node !== undefined) {
+    line('kubectl get pods -A -o wide   # running on the node');
+    line(`kubectl exec -n products-stage deploy/ui -- /probe probe -timeout=2s $(kubectl get pod -n products-prod -l app=db -o jsonpath='{.items[0].status.podIP}'):8082/tcp   # denied by the policies`);
+  }
   line('kubectl run try --image=busybox -n products-stage --restart=Never   # POD-TIER');
   line('kubectl label namespace products-stage netpol-hygiene.io/mode=warn && kubectl run try --image=busybox -n products-stage --restart=Never');
   line(`tail -f ${(webhook as Webhook).logPath}   # audit records`);

@@ -56,11 +56,19 @@ export interface ControlPlane {
   readonly caPem: string;
   readonly binDir: string;
   readonly etcdUrl: string;
+  /** The CA the API server trusts for client certificates (PEM); a kubelet checks the API server's client certificate against it. */
+  readonly clientCaPem: string;
   readonly pids: { readonly etcd: number; readonly apiserver: number; readonly controllerManager: number };
   readonly timings: StartupTimings;
   kubectl(args: readonly string[], opts?: KubectlOptions): Promise<RunResult>;
   /** A raw request to the API server with the admin client certificate. */
   api(method: string, path: string, body?: unknown, contentType?: string): Promise<ApiResponse>;
+  /**
+   * Writes a kubeconfig at path for a new client certificate (CN user, O groups) signed by the
+   * client CA: a component's own identity (a kubelet's system:node:NAME, a scheduler's
+   * system:kube-scheduler), authorised by RBAC like any other user.
+   */
+  writeKubeconfig(path: string, user: string, groups?: readonly string[]): Promise<void>;
   /** VmRSS in KiB of each component (undefined once it has exited). */
   rss(): { etcd?: number; apiserver?: number; controllerManager?: number };
   /** Stops every component (SIGTERM, then SIGKILL) and removes dir unless NETPOL_HYGIENE_KEEP_E2E=1. Idempotent. */
@@ -71,6 +79,10 @@ export interface StartOptions {
   readonly log?: (line: string) => void;
   /** More kube-apiserver flags, e.g. --admission-control-config-file. */
   readonly apiServerArgs?: readonly string[];
+  /** More kube-controller-manager controllers (a node needs node-ipam-controller, node-lifecycle-controller). */
+  readonly controllers?: readonly string[];
+  /** More kube-controller-manager flags (e.g. --allocate-node-cidrs, --cluster-cidr). */
+  readonly controllerManagerArgs?: readonly string[];
 }
 
 const KUBERNETES_CONTROLLERS = [
@@ -173,6 +185,8 @@ export async function startControlPlane(options: StartOptions = {}): Promise<Con
     // (--use-service-account-credentials), as kubeadm does: the namespace controller's requests
     // reach the webhook as system:serviceaccount:kube-system:namespace-controller.
     const kcm = await issueCertificate(clientCa, { commonName: 'system:kube-controller-manager', usage: 'client', days: 7 });
+    // What the API server shows a kubelet (exec, logs), as kubeadm's apiserver-kubelet-client.
+    const kubeletClient = await issueCertificate(clientCa, { commonName: 'kube-apiserver-kubelet-client', organizations: ['system:masters'], usage: 'client', days: 7 });
     const saKeys = rsaKeyPairPem();
     const files = {
       servingCa: join(pki, 'serving-ca.crt'),
@@ -181,6 +195,8 @@ export async function startControlPlane(options: StartOptions = {}): Promise<Con
       servingKey: join(pki, 'apiserver.key'),
       saPub: join(pki, 'sa.pub'),
       saKey: join(pki, 'sa.key'),
+      kubeletClientCert: join(pki, 'apiserver-kubelet-client.crt'),
+      kubeletClientKey: join(pki, 'apiserver-kubelet-client.key'),
     };
     await Promise.all([
       writeFile(files.servingCa, servingCa.certPem),
@@ -189,6 +205,8 @@ export async function startControlPlane(options: StartOptions = {}): Promise<Con
       writeFile(files.servingKey, serving.keyPem, { mode: 0o600 }),
       writeFile(files.saPub, saKeys.publicKeyPem),
       writeFile(files.saKey, saKeys.privateKeyPem, { mode: 0o600 }),
+      writeFile(files.kubeletClientCert, kubeletClient.certPem),
+      writeFile(files.kubeletClientKey, kubeletClient.keyPem, { mode: 0o600 }),
     ]);
     const [etcdClientPort, etcdPeerPort, apiPort] = (await freePorts(3)) as [number, number, number];
     const serverUrl = `https://127.0.0.1:${apiPort}`;
@@ -250,6 +268,8 @@ export async function startControlPlane(options: StartOptions = {}): Promise<Con
         `--service-account-key-file=${files.saPub}`,
         `--service-account-signing-key-file=${files.saKey}`,
         '--allow-privileged=true',
+        `--kubelet-client-certificate=${files.kubeletClientCert}`,
+        `--kubelet-client-key=${files.kubeletClientKey}`,
         '--profiling=false',
         // Defaults keep ServiceAccount, NamespaceLifecycle and both webhook admission plugins on.
         ...(options.apiServerArgs ?? []),
@@ -273,11 +293,12 @@ export async function startControlPlane(options: StartOptions = {}): Promise<Con
         `--kubeconfig=${kcmKubeconfigPath}`,
         '--secure-port=0',
         '--leader-elect=false',
-        `--controllers=${KUBERNETES_CONTROLLERS.join(',')}`,
+        `--controllers=${[...KUBERNETES_CONTROLLERS, ...(options.controllers ?? [])].join(',')}`,
         '--use-service-account-credentials=true',
         `--service-account-private-key-file=${files.saKey}`,
         `--root-ca-file=${files.servingCa}`,
         '--profiling=false',
+        ...(options.controllerManagerArgs ?? []),
       ],
       logPath: join(dir, 'kube-controller-manager.log'),
     });
@@ -302,6 +323,7 @@ export async function startControlPlane(options: StartOptions = {}): Promise<Con
       caPem: servingCa.certPem,
       binDir,
       etcdUrl,
+      clientCaPem: clientCa.certPem,
       pids: { etcd: etcd.pid, apiserver: apiserver.pid, controllerManager: controllerManager.pid },
       timings: { certsMs, etcdMs, apiserverMs, controllerManagerMs, totalMs },
       kubectl(args, opts = {}) {
@@ -315,6 +337,10 @@ export async function startControlPlane(options: StartOptions = {}): Promise<Con
         });
       },
       api,
+      async writeKubeconfig(path, user, groups = []) {
+        const client = await issueCertificate(clientCa, { commonName: user, organizations: [...groups], usage: 'client', days: 7 });
+        await writeFile(path, kubeconfig(serverUrl, servingCa.certPem, user, client.certPem, client.keyPem), { mode: 0o600 });
+      },
       rss: () => ({ etcd: rssKiB(etcd.pid), apiserver: rssKiB(apiserver.pid), controllerManager: rssKiB(controllerManager.pid) }),
       stop,
     };

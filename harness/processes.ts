@@ -49,6 +49,7 @@ export interface SpawnOptions {
 const live = new Set<ManagedProcess>();
 const transient = new Set<ChildProcess>();
 const exitCleanups = new Set<() => void>();
+const signalCleanups = new Set<() => Promise<unknown>>();
 let handlersInstalled = false;
 let watchdog: ChildProcess | undefined;
 
@@ -263,6 +264,17 @@ export function removeDirOnExit(dir: string): () => void {
   };
 }
 
+/**
+ * Runs cleanup (async, e.g. a node's host cleanup: mounts, iptables, sysctls) when SIGINT or
+ * SIGTERM stops this process, before its children are stopped; the exit then waits up to 60 s
+ * for it. Returns a function that cancels this (call it once cleanup has run).
+ */
+export function cleanupOnSignal(cleanup: () => Promise<unknown>): () => void {
+  installHandlers();
+  signalCleanups.add(cleanup);
+  return () => signalCleanups.delete(cleanup);
+}
+
 export async function stopAll(graceMs = 3000): Promise<void> {
   await Promise.all([...live].map((p) => p.stop(graceMs)));
 }
@@ -317,9 +329,11 @@ function installHandlers(): void {
   const onSignal = (sig: NodeJS.Signals, exitCode: number) => {
     process.once(sig, () => {
       process.stderr.write(`[e2e harness] ${sig}: stopping ${live.size} child process(es)\n`);
-      const hardStop = setTimeout(() => process.exit(exitCode), 5000);
+      const hardStop = setTimeout(() => process.exit(exitCode), signalCleanups.size > 0 ? 60_000 : 5000);
       hardStop.unref();
-      void stopAll(2000).finally(() => process.exit(exitCode));
+      void Promise.allSettled([...signalCleanups].map((cleanup) => cleanup()))
+        .then(() => stopAll(2000))
+        .finally(() => process.exit(exitCode));
     });
   };
   onSignal('SIGINT', 130);

@@ -2,16 +2,14 @@
 # Builds etcd, kube-apiserver, kube-controller-manager and kubectl from Go modules through the
 # Go module proxy and caches them by version outside git. No prebuilt binary is downloaded:
 # this machine reaches only the package registries.
-#
-# k8s.io/kubernetes pins its staging modules at v0.0.0 with replaces to ./staging, so
-# `go install k8s.io/kubernetes/cmd/...@vX` fails (kubernetes/kubernetes#79384). A throw-away
-# module requires k8s.io/kubernetes and replaces each staging module with its published
-# v0.Y.Z; the list is read from the release's own go.mod rather than hard-coded.
+# Kubernetes commands are built in the throw-away module of kubernetes-module.sh.
 set -euo pipefail
 
 here=$(cd "$(dirname "$0")" && pwd)
 # shellcheck source=control-plane-versions.env
 source "$here/control-plane-versions.env"
+# shellcheck source=kubernetes-module.sh
+source "$here/kubernetes-module.sh"
 
 cache_root=${NETPOL_HYGIENE_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/netpol-hygiene}
 bin_dir="$cache_root/control-plane/kubernetes-$KUBERNETES_VERSION-etcd-$ETCD_VERSION"
@@ -31,50 +29,9 @@ fi
 mkdir -p "$bin_dir" "$work_dir"
 started=$(date +%s)
 
-build_date=$(date -u +%Y-%m-%dT%H:%M:%SZ)
-k8s_minor=$(echo "$KUBERNETES_VERSION" | cut -d. -f2)
-staging_version="v0.${KUBERNETES_VERSION#v1.}"
-
 build_kubernetes() {
-  local mod_dir="$work_dir/kubernetes-$KUBERNETES_VERSION"
-  mkdir -p "$mod_dir"
-  cd "$mod_dir"
-  local gomod
-  gomod=$(go mod download -json "k8s.io/kubernetes@$KUBERNETES_VERSION" | sed -n 's/.*"GoMod": "\(.*\)".*/\1/p')
-  {
-    echo "module netpol-hygiene.local/control-plane"
-    echo
-    echo "go 1.26"
-    echo
-    echo "require k8s.io/kubernetes $KUBERNETES_VERSION"
-    echo
-    grep -E '^\s+k8s\.io/[a-z0-9-]+ v0\.0\.0$' "$gomod" | awk '{print $1}' | sort -u |
-      while read -r m; do echo "replace $m => $m $staging_version"; done
-  } >go.mod
-  cat >tools.go <<'GO'
-//go:build tools
-
-package tools
-
-import (
-	_ "k8s.io/kubernetes/cmd/kube-apiserver"
-	_ "k8s.io/kubernetes/cmd/kube-controller-manager"
-	_ "k8s.io/kubernetes/cmd/kubectl"
-)
-GO
-  GOFLAGS=-mod=mod go mod tidy -e >/dev/null 2>&1 || true
-  GOFLAGS=-mod=mod go get "k8s.io/kubernetes@$KUBERNETES_VERSION" >/dev/null
-  local ldflags=""
-  for pkg in k8s.io/component-base/version k8s.io/client-go/pkg/version; do
-    ldflags+=" -X $pkg.gitVersion=$KUBERNETES_VERSION -X $pkg.gitMajor=1 -X $pkg.gitMinor=$k8s_minor"
-    ldflags+=" -X $pkg.gitTreeState=clean -X $pkg.buildDate=$build_date"
-  done
-  for b in kube-apiserver kube-controller-manager kubectl; do
-    [ -x "$bin_dir/$b" ] && continue
-    echo "build-control-plane: building $b $KUBERNETES_VERSION" >&2
-    CGO_ENABLED=0 GOFLAGS=-mod=mod go build -trimpath -ldflags "$ldflags" -o "$bin_dir/$b.tmp" "k8s.io/kubernetes/cmd/$b"
-    mv "$bin_dir/$b.tmp" "$bin_dir/$b"
-  done
+  kubernetes_build "$work_dir/kubernetes-$KUBERNETES_VERSION" "$KUBERNETES_VERSION" "$bin_dir" \
+    kube-apiserver kube-controller-manager kubectl
 }
 
 build_etcd() {

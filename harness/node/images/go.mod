@@ -1,0 +1,3 @@
+module netpol-hygiene.local/node-images
+
+go 1.26
