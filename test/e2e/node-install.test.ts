@@ -202,8 +202,30 @@ t.test('installed as docs/install.md says: two Ready replicas of the built image
   let holder = '';
   await waitFor('the Lease held', 120_000, [], async () => (holder = await leaseHolder()) !== '');
   t.ok(webhookPods.some((p) => p.metadata.name === holder), `the Lease ${LEASE} is held by one of the two pods (${holder})`);
+
+  // The installation's own NetworkPolicy on a real enforcer: the webhook pods may reach the API
+  // server (443) and DNS, nothing else, although web listens on 8080 and its allow-ingress-to-ui
+  // admits anyone there (the host reaches it: kube-router lets the node itself reach every pod).
+  const webIp = (await pods('demo')).find((p) => p.metadata.name === 'web')?.status.podIP as string;
+  t.equal(await connectFrom(undefined, webIp, 8080), 'open', 'web listens on 8080 (the host reaches it)');
+  t.equal(await connectFrom(holder, webIp, 8080), 'ECONNREFUSED', 'a webhook pod does not: its NetworkPolicy allows no such egress');
+  const [serviceIp, servicePort] = (relay?.address ?? '').split(':') as [string, string];
+  t.equal(await connectFrom(holder, serviceIp, Number(servicePort)), 'open', 'it reaches the API server at the kubernetes Service');
   await kubectlOk(['delete', 'namespace', 'demo']);
 });
+
+const connectScript = `const [host, port] = process.argv.slice(1);
+const socket = require('node:net').connect(Number(port), host);
+socket.setTimeout(5000);
+const done = (what) => { console.log(what); process.exit(0); };
+socket.on('connect', () => done('open')).on('error', (e) => done(e.code)).on('timeout', () => done('timeout'));`;
+
+/** 'open', 'timeout' or the error code of one TCP connect, from a webhook pod (with the image's node) or the host. */
+async function connectFrom(webhookPod: string | undefined, host: string, port: number): Promise<string> {
+  if (webhookPod !== undefined) return (await kubectlOk(['-n', NS, 'exec', webhookPod, '--', 'node', '-e', connectScript, host, String(port)])).trim();
+  const result = await runCommand(nodeBin, ['-e', connectScript, host, String(port)]);
+  return result.stdout.trim();
+}
 
 t.test('the leader pod deleted: another replica takes the Lease and a new namespace gets its baseline', async (t) => {
   // Graceful: the namespace is created at once, while the old leader drains (it still leads and
@@ -225,6 +247,13 @@ t.test('the leader pod deleted: another replica takes the Lease and a new namesp
     if (how.createWhenStopped) await waitFor(`${holder}'s container stopped`, 120_000, [], async () => !(await runningTasks()).includes(container), 100);
     const created = performance.now();
     await kubectlOk(['create', 'namespace', how.namespace]);
+    if (how.createWhenStopped) {
+      // Nobody reconciles now, yet a pod is never admitted unprotected: POD-PROTECTED applies the baseline first.
+      await kubectlOk(['create', 'namespace', `${how.namespace}-pod`]);
+      t.strictSame(await createPod(`${how.namespace}-pod`, 'first', 'ui'), { ok: true, message: '' }, `${how.name}: a pod created while nobody leads is admitted`);
+      t.strictSame(await policyNames(`${how.namespace}-pod`), baseline, `${how.name}: ... and its namespace had the complete baseline by then`);
+      t.comment(`${how.name}: that pod was admitted while ${(await leaseHolder()) === holder ? 'the dead leader still held the Lease' : 'another replica already led'}`);
+    }
     const [leaseMs, baselineMs] = await Promise.all([lease, waitForBaseline(how.namespace).then(() => performance.now() - created)]);
     const after = (await twoReadyReplicas()).map((p) => p.metadata.name);
     t.ok(after.includes(newHolder), `${how.name}: another replica took the Lease (${newHolder === before.find((p) => p !== leader)?.metadata.name ? 'the survivor' : 'the replacement'})`);
