@@ -76,6 +76,19 @@ export interface Comparison {
 }
 
 const mark = (allowed: boolean | undefined): string => (allowed === undefined ? '-' : allowed ? '.' : 'X');
+const said = (allowed: boolean): string => (allowed ? 'allowed' : 'denied');
+
+/** What every section of the comparison reads, and where it writes. */
+interface Sections {
+  readonly world: World;
+  readonly workloads: readonly Workload[];
+  readonly dns: Workload;
+  readonly observed: Observed;
+  readonly withIntent: boolean;
+  readonly width: number;
+  readonly lines: string[];
+  readonly failures: string[];
+}
 
 /**
  * Truth tables per seed port (rows from, columns to) with intent, engine and packets side by
@@ -84,67 +97,65 @@ const mark = (allowed: boolean | undefined): string => (allowed === undefined ? 
  */
 export function compareSeedMatrix(world: World, dns: PodInfo, observed: Observed, withIntent = true): Comparison {
   const workloads = seedWorkloads(world);
-  const sources = [...workloads, dnsWorkload(dns)];
-  const width = Math.max(...sources.map((w) => w.name.length));
-  const lines: string[] = [];
-  const failures: string[] = [];
-  const columns = workloads.map((w, i) => `${i + 1} ${w.name}`).join(', ');
-  for (const port of Object.values(seedPorts)) {
-    const matrix = reachabilityMatrix(world, { port, protocol: 'TCP' });
-    const index = new Map(matrix.pods.map((pod, i) => [pod, i]));
-    const cellsFor = (from: Workload) =>
-      workloads.map((to) => ({
-        to,
-        intent: intended(from, to, port),
-        engine: matrix.allowed(index.get(from.pod) as number, index.get(to.pod) as number),
-        packets: observed.get(probeKey({ from, to, port, protocol: 'TCP' })),
-      }));
-    lines.push(`TCP/${port}: rows from, columns to (${columns}); . allowed, X denied, - not probed (a pod to itself)`);
-    lines.push([''.padEnd(width), ...(withIntent ? ['intent'.padEnd(workloads.length)] : []), 'engine'.padEnd(workloads.length), 'packets'].join('  ').trimEnd());
-    let differing = 0;
-    for (const from of sources) {
-      const cells = cellsFor(from);
-      const row = [from.name.padEnd(width)];
-      if (withIntent) row.push(cells.map((c) => mark(c.intent)).join('').padEnd(Math.max(workloads.length, 6)));
-      row.push(cells.map((c) => mark(c.engine)).join('').padEnd(Math.max(workloads.length, 6)), cells.map((c) => mark(c.packets)).join(''));
-      lines.push(row.join('  '));
-      for (const c of cells) {
-        const problems = cellProblems(c, withIntent);
-        if (problems.length > 0) differing++;
-        failures.push(...problems.map((p) => `${from.name} → ${c.to.name} on TCP/${port}: ${p}`));
-      }
+  const dnsSource = dnsWorkload(dns);
+  const width = Math.max(...[...workloads, dnsSource].map((w) => w.name.length));
+  const sections: Sections = { world, workloads, dns: dnsSource, observed, withIntent, width, lines: [], failures: [] };
+  for (const port of Object.values(seedPorts)) portSection(sections, port);
+  dnsSection(sections);
+  return { lines: sections.lines, failures: sections.failures };
+}
+
+function portSection(s: Sections, port: number): void {
+  const matrix = reachabilityMatrix(s.world, { port, protocol: 'TCP' });
+  const index = new Map(matrix.pods.map((pod, i) => [pod, i]));
+  const columns = s.workloads.map((w, i) => `${i + 1} ${w.name}`).join(', ');
+  const tableWidth = Math.max(s.workloads.length, 6);
+  s.lines.push(`TCP/${port}: rows from, columns to (${columns}); . allowed, X denied, - not probed (a pod to itself)`);
+  s.lines.push([''.padEnd(s.width), ...(s.withIntent ? ['intent'.padEnd(tableWidth)] : []), 'engine'.padEnd(tableWidth), 'packets'].join('  ').trimEnd());
+  let differing = 0;
+  for (const from of [...s.workloads, s.dns]) {
+    const cells = s.workloads.map((to) => ({
+      to,
+      intent: intended(from, to, port),
+      engine: matrix.allowed(index.get(from.pod) as number, index.get(to.pod) as number),
+      packets: s.observed.get(probeKey({ from, to, port, protocol: 'TCP' })),
+    }));
+    const tables = [...(s.withIntent ? [cells.map((c) => mark(c.intent))] : []), cells.map((c) => mark(c.engine)), cells.map((c) => mark(c.packets))];
+    s.lines.push([from.name.padEnd(s.width), ...tables.map((marks, i) => (i < tables.length - 1 ? marks.join('').padEnd(tableWidth) : marks.join('')))].join('  '));
+    for (const c of cells) {
+      const problems = cellProblems(c, s.withIntent);
+      if (problems.length > 0) differing++;
+      s.failures.push(...problems.map((p) => `${from.name} → ${c.to.name} on TCP/${port}: ${p}`));
     }
-    lines.push(`${differing === 0 ? 'ok  ' : 'FAIL'} TCP/${port}: ${withIntent ? 'intent, engine and packets agree' : 'engine and packets agree'}${differing === 0 ? '' : ` except in ${differing} cells`}`);
   }
-  dnsSection(world, workloads, dnsWorkload(dns), observed, width, lines, failures);
-  return { lines, failures };
+  const agree = s.withIntent ? 'intent, engine and packets agree' : 'engine and packets agree';
+  s.lines.push(`${differing === 0 ? 'ok  ' : 'FAIL'} TCP/${port}: ${agree}${differing === 0 ? '' : ` except in ${differing} cells`}`);
 }
 
 function cellProblems(c: { intent: boolean; engine: boolean; packets: boolean | undefined }, withIntent: boolean): string[] {
-  const said = (b: boolean): string => (b ? 'allowed' : 'denied');
   const problems: string[] = [];
   if (withIntent && c.engine !== c.intent) problems.push(`the engine says ${said(c.engine)}, the seed ${said(c.intent)}`);
   if (c.packets !== undefined && c.packets !== c.engine) problems.push(`real packets were ${said(c.packets)}, the engine says ${said(c.engine)}`);
   return problems;
 }
 
-function dnsSection(world: World, workloads: readonly Workload[], dns: Workload, observed: Observed, width: number, lines: string[], failures: string[]): void {
-  const headers = dnsTraffic.map((t) => `${t.protocol}/${t.port}`);
-  lines.push(`to ${dns.name}: engine/packets per port (every workload must reach DNS)`);
-  lines.push([''.padEnd(width), ...headers.map((h) => h.padEnd(9))].join('  ').trimEnd());
+function dnsSection(s: Sections): void {
+  s.lines.push(`to ${s.dns.name}: engine/packets per port (every workload must reach DNS)`);
+  s.lines.push([''.padEnd(s.width), ...dnsTraffic.map((t) => `${t.protocol}/${t.port}`.padEnd(9))].join('  ').trimEnd());
   let differing = 0;
-  for (const from of workloads) {
+  for (const from of s.workloads) {
     const cells = dnsTraffic.map((t) => {
-      const engine = evaluate(world, { pod: from.pod }, { pod: dns.pod }, { port: t.port, protocol: t.protocol }).allowed;
-      const packets = observed.get(probeKey({ from, to: dns, port: t.port, protocol: t.protocol }));
-      const problems: string[] = [];
-      if (t.port === 53 && !engine) problems.push('the engine says denied, the seed allowed');
-      if (packets !== undefined && packets !== engine) problems.push(`real packets were ${packets ? 'allowed' : 'denied'}, the engine says ${engine ? 'allowed' : 'denied'}`);
+      const engine = evaluate(s.world, { pod: from.pod }, { pod: s.dns.pod }, { port: t.port, protocol: t.protocol }).allowed;
+      const packets = s.observed.get(probeKey({ from, to: s.dns, port: t.port, protocol: t.protocol }));
+      const problems = [
+        ...(t.port === 53 && !engine ? ['the engine says denied, the seed allowed'] : []),
+        ...(packets !== undefined && packets !== engine ? [`real packets were ${said(packets)}, the engine says ${said(engine)}`] : []),
+      ];
       if (problems.length > 0) differing++;
-      failures.push(...problems.map((p) => `${from.name} → ${dns.name} on ${t.protocol}/${t.port}: ${p}`));
+      s.failures.push(...problems.map((p) => `${from.name} → ${s.dns.name} on ${t.protocol}/${t.port}: ${p}`));
       return `${mark(engine)}/${mark(packets)}`.padEnd(9);
     });
-    lines.push([from.name.padEnd(width), ...cells].join('  ').trimEnd());
+    s.lines.push([from.name.padEnd(s.width), ...cells].join('  ').trimEnd());
   }
-  lines.push(`${differing === 0 ? 'ok  ' : 'FAIL'} DNS: engine${differing === 0 ? ', packets and the seed agree' : ` and packets differ in ${differing} cells`}`);
+  s.lines.push(`${differing === 0 ? 'ok  ' : 'FAIL'} DNS: engine${differing === 0 ? ', packets and the seed agree' : ` and packets differ in ${differing} cells`}`);
 }

@@ -77,7 +77,8 @@ async function main(): Promise<void> {
   cp = await startControlPlane(flags.node ? nodeControlPlaneOptions() : {});
   line(`control plane ready in ${Math.round(cp.timings.totalMs)} ms (${cp.serverUrl})`);
   if (flags.node) {
-    node = await startNode(cp);
+    // The node's own lines (bring-up, and on stop what it removed from the host) in the demo's output.
+    node = await startNode(cp, { log: line });
     line(`node ${node.name} Ready, kube-router enforcing, in ${Math.round(node.timings.totalMs)} ms (pod CIDR ${node.podCidr})`);
   }
   webhook = await startWebhook(cp, { configPath: demoConfig(cp.dir) });
@@ -254,9 +255,12 @@ async function showPackets(): Promise<void> {
 }
 
 async function stop(): Promise<void> {
-  await webhook?.stop();
-  await node?.stop();
-  await cp?.stop();
+  try {
+    await webhook?.stop();
+    await node?.stop();
+  } finally {
+    await cp?.stop();
+  }
 }
 
 try {

@@ -10,7 +10,8 @@ import { type ManagedProcess, type RunResult, freePort, runCommand, spawnManaged
 
 /** buildah and podman read the project's containers.conf, never the machine's (docs/image.md). */
 const containersEnv = { CONTAINERS_CONF: join(repoRoot, 'scripts/containers.conf') };
-const RUNC = '/usr/sbin/runc';
+/** By name: scripts/containers.conf says where runc is (crun refuses cgroup v1 here). */
+const RUNC = 'runc';
 /** A cold build on a busy two-core machine takes ten minutes and more. */
 const BUILD_TIMEOUT_MS = 60 * 60_000;
 

@@ -2,7 +2,8 @@
 # Builds the webhook's container image from the Dockerfile, unchanged, with buildah (no Docker
 # engine, no registry) and exports it as a docker-archive that `ctr images import`,
 # `podman load` and `docker load` all take. Prints the archive's path on stdout; everything else
-# goes to stderr.
+# goes to stderr. With --path it only prints where the archive for the current sources is (or
+# would be), without building.
 #
 # The archive is cached by a hash of what the image is made from (the Dockerfile, the files it
 # copies, the base image) under ~/.cache/netpol-hygiene/images: a warm run only hashes and prints.
@@ -107,21 +108,22 @@ build_and_export() {
 }
 
 archive="$image_dir/netpol-hygiene-$(inputs_hash).tar"
-if [ -f "$archive" ]; then
+if [ -f "$archive" ] || [ "${1:-}" = "--path" ]; then
   echo "$archive"
   exit 0
 fi
 
+ensure_tools
 mkdir -p "$image_dir"
-# One cold build at a time (several worktrees and test runs share the cache).
-exec 9>"$image_dir/.build.lock"
+# One cold build at a time per container storage: worktrees and test runs share it, the base and
+# the image's name with it (and most often the cache too).
+exec 9<"$(podman info --format '{{.Store.GraphRoot}}')"
 flock 9
 archive="$image_dir/netpol-hygiene-$(inputs_hash).tar"
 if [ -f "$archive" ]; then
   echo "$archive"
   exit 0
 fi
-ensure_tools
 work=$(mktemp -d "${TMPDIR:-/tmp}/netpol-hygiene-image.XXXXXX")
 trap 'rm -rf "$work" "$archive.partial"' EXIT
 ensure_base

@@ -22,14 +22,26 @@ export interface CleanupReport {
 
 export async function cleanupHost(layout: NodeLayout, binaries: readonly string[], state = loadHostState(layout.statePath)): Promise<CleanupReport> {
   const actions: string[] = [];
-  await killAll(binaries, actions);
-  await unmountUnder([layout.root, '/run/containerd'], actions);
-  await removeBridge(actions);
-  for (const iptables of ['iptables-nft', 'iptables-legacy']) await removeChains(iptables, actions);
-  await removeIpsets(actions);
-  removeCgroups(actions);
-  removeContainerLogLinks(layout, actions);
-  if (state) await restore(state, actions);
+  const errors: string[] = [];
+  // Every step runs even when an earlier one failed (a chain still referenced must not keep the
+  // sysctls from being restored); the failures are thrown together at the end.
+  const step = async (run: () => unknown): Promise<void> => {
+    try {
+      await run();
+    } catch (error) {
+      errors.push((error as Error).message);
+    }
+  };
+  await step(() => killAll(binaries, actions));
+  await step(() => unmountUnder([layout.root, '/run/containerd'], actions));
+  await step(() => removeBridge(actions));
+  for (const iptables of ['iptables-nft', 'iptables-legacy']) await step(() => removeChains(iptables, actions));
+  await step(() => removeIpsets(actions));
+  await step(() => removeCgroups(actions));
+  await step(() => removeContainerLogLinks(layout, actions));
+  if (state) await step(() => restore(state, actions));
+  // The state file lives in the root: kept while anything failed, so that the next cleanup can still restore.
+  if (errors.length > 0) throw new Error(`node cleanup left traces:\n${errors.join('\n')}\n(done: ${actions.join('; ')})`);
   if (existsSync(layout.root)) {
     await rm(layout.root, { recursive: true, force: true, maxRetries: 3 });
     actions.push(`removed ${layout.root}`);
@@ -44,8 +56,9 @@ async function killAll(binaries: readonly string[], actions: string[]): Promise<
     if (pids.length === 0) return;
     for (const pid of pids) {
       try {
+        const what = describe(pid);
         process.kill(pid, 'SIGKILL');
-        if (round === 0) actions.push(`killed ${pid} (${describe(pid)})`);
+        if (round === 0) actions.push(`killed ${pid} (${what})`);
       } catch {
         // gone already
       }
@@ -164,31 +177,30 @@ async function removeChains(iptables: string, actions: string[]): Promise<void> 
   actions.push(`${iptables}: removed chains ${script.removed.join(' ')}`);
 }
 
+interface TableEdit {
+  readonly name: string;
+  readonly chains: string[];
+  readonly jumps: string[];
+}
+
 /** Pure: an iptables-save dump in, the iptables-restore --noflush input that removes the own chains out. */
 export function iptablesRemovalScript(dump: string): { text: string; removed: string[] } {
-  const out: string[] = [];
-  const removed: string[] = [];
-  let table: { name: string; chains: string[]; jumps: string[] } | undefined;
-  const flush = (): void => {
-    if (!table || table.chains.length === 0) return;
-    out.push(`*${table.name}`, ...table.jumps, ...table.chains.map((c) => `-F ${c}`), ...table.chains.map((c) => `-X ${c}`), 'COMMIT');
-    removed.push(...table.chains.map((c) => `${table?.name}/${c}`));
-  };
-  for (const line of dump.split('\n')) {
-    if (line.startsWith('*')) {
-      flush();
-      table = { name: line.slice(1), chains: [], jumps: [] };
-    } else if (table && line.startsWith(':')) {
-      const chain = line.slice(1).split(' ')[0] ?? '';
-      if (OWN_CHAIN.test(chain)) table.chains.push(chain);
-    } else if (table && line.startsWith('-A ')) {
-      const [, chain = ''] = line.split(' ');
-      const target = /\s-[jg] (\S+)/.exec(line)?.[1] ?? '';
-      if (!OWN_CHAIN.test(chain) && OWN_CHAIN.test(target)) table.jumps.push(`-D${line.slice(2)}`);
-    }
-  }
-  flush();
-  return { text: out.length > 0 ? `${out.join('\n')}\n` : '', removed };
+  const tables: TableEdit[] = [];
+  for (const line of dump.split('\n')) readSaveLine(line, tables);
+  const edits = tables.filter((t) => t.chains.length > 0);
+  const out = edits.flatMap((t) => [`*${t.name}`, ...t.jumps, ...t.chains.map((c) => `-F ${c}`), ...t.chains.map((c) => `-X ${c}`), 'COMMIT']);
+  return { text: out.length > 0 ? `${out.join('\n')}\n` : '', removed: edits.flatMap((t) => t.chains.map((c) => `${t.name}/${c}`)) };
+}
+
+/** One line of iptables-save: a table starts, an own chain is declared, or a rule elsewhere jumps to one. */
+function readSaveLine(line: string, tables: TableEdit[]): void {
+  if (line.startsWith('*')) tables.push({ name: line.slice(1), chains: [], jumps: [] });
+  const table = tables.at(-1);
+  if (table === undefined) return;
+  const declared = /^:(\S+)/.exec(line)?.[1];
+  if (declared !== undefined && OWN_CHAIN.test(declared)) table.chains.push(declared);
+  const rule = /^-A (\S+) (?:.* )?-[jg] (\S+)/.exec(line);
+  if (rule && !OWN_CHAIN.test(rule[1] as string) && OWN_CHAIN.test(rule[2] as string)) table.jumps.push(`-D${line.slice(2)}`);
 }
 
 async function removeIpsets(actions: string[]): Promise<void> {
@@ -241,26 +253,18 @@ async function restore(state: HostState, actions: string[]): Promise<void> {
  */
 export async function nodeTraces(layout: NodeLayout, binaries: readonly string[], before: HostState): Promise<string[]> {
   const traces: string[] = [];
-  const pids = [...pidsRunning(binaries), ...pidsInCgroups(kubepodsDirs())];
-  if (pids.length > 0) traces.push(`processes ${pids.join(' ')}`);
-  const mounts = mountsUnder([layout.root, '/run/containerd']);
-  if (mounts.length > 0) traces.push(`mounts ${mounts.join(' ')}`);
-  if (existsSync(`/sys/class/net/${BRIDGE}`)) traces.push(`bridge ${BRIDGE}`);
+  const add = (what: string, found: readonly string[]): void => {
+    if (found.length > 0) traces.push(`${what} ${found.slice(0, 10).join(' ')}`);
+  };
+  add('processes', [...pidsRunning(binaries), ...pidsInCgroups(kubepodsDirs())].map(String));
   // The pods' network namespaces are mounts under the root (netns_mounts_under_state_dir), and
   // their veths go with them: no mounts, no namespaces, no veths.
-  for (const iptables of ['iptables-nft', 'iptables-legacy']) {
-    const saved = await runCommand(`${iptables}-save`, []);
-    const chains = iptablesRemovalScript(saved.stdout).removed;
-    if (chains.length > 0) traces.push(`${iptables} chains ${chains.join(' ')}`);
-  }
-  const ipsets = (await runCommand('ipset', ['list', '-name'])).stdout.split('\n').filter((name) => OWN_IPSET.test(name));
-  if (ipsets.length > 0) traces.push(`ipsets ${ipsets.join(' ')}`);
-  const cgroups = kubepodsDirs();
-  if (cgroups.length > 0) traces.push(`cgroups ${cgroups.slice(0, 3).join(' ')}`);
-  for (const path of [layout.root, ...before.createdPaths]) if (existsSync(path)) traces.push(`path ${path}`);
-  for (const [name, value] of Object.entries(before.sysctls)) {
-    const now = readFileSync(sysctlPath(name), 'utf8').trim();
-    if (now !== value) traces.push(`sysctl ${name} is ${now}, was ${value}`);
-  }
+  add('mounts', mountsUnder([layout.root, '/run/containerd']));
+  add('bridge', existsSync(`/sys/class/net/${BRIDGE}`) ? [BRIDGE] : []);
+  for (const iptables of ['iptables-nft', 'iptables-legacy']) add(`${iptables} chains`, iptablesRemovalScript((await runCommand(`${iptables}-save`, [])).stdout).removed);
+  add('ipsets', (await runCommand('ipset', ['list', '-name'])).stdout.split('\n').filter((name) => OWN_IPSET.test(name)));
+  add('cgroups', kubepodsDirs());
+  add('paths', [layout.root, ...before.createdPaths].filter((path) => existsSync(path)));
+  add('sysctls', Object.entries(before.sysctls).filter(([name, value]) => readFileSync(sysctlPath(name), 'utf8').trim() !== value).map(([name, value]) => `${name} (was ${value})`));
   return traces;
 }

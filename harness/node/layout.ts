@@ -45,8 +45,12 @@ export function nodeLayout(root = process.env.NETPOL_HYGIENE_NODE_ROOT || '/var/
   };
 }
 
-/** Host paths a node may create outside its root; removed on stop when they were not there before. */
-export const HOST_PATHS = ['/var/log/containers', '/run/containerd'] as const;
+/**
+ * Host paths a node creates outside its root whatever its configs say (the kubelet's device
+ * plugin socket dir is a constant, /var/lib/kubelet/device-plugins); removed on stop when they
+ * were not there before.
+ */
+export const HOST_PATHS = ['/var/log/containers', '/run/containerd', '/var/lib/kubelet'] as const;
 
 /**
  * Sysctls the node changes: the kubelet writes the kernel.* and vm.* ones (protectKernelDefaults

@@ -16,11 +16,16 @@ import { waitFor } from '../control-plane.ts';
 import type { ManagedProcess, RunResult } from '../processes.ts';
 import { cleanupOnSignal, freePorts, runCommand, spawnManaged } from '../processes.ts';
 import { cniConfig, containerdConfig, gatewayOf, kubeletConfig, kubeRouterRbac } from './configs.ts';
-import { cleanupHost, type CleanupReport } from './host-cleanup.ts';
-import { captureHostState, saveHostState } from './host-state.ts';
+import { cleanupHost, type CleanupReport, nodeTraces } from './host-cleanup.ts';
+import { captureHostState, type HostState, loadHostState, saveHostState } from './host-state.ts';
 import { CLUSTER_CIDR, NODE_NAME, type NodeLayout, nodeLayout } from './layout.ts';
 import { takeNodeLock } from './lock.ts';
 import { findNodeParts, type NodeParts } from './parts.ts';
+
+export interface NodeStopReport extends CleanupReport {
+  /** nodeTraces() after the cleanup, under the lock: empty when nothing is left. */
+  readonly traces: readonly string[];
+}
 
 export interface NodeOptions {
   readonly log?: (line: string) => void;
@@ -56,8 +61,14 @@ export interface Node {
   importImage(archive: string): Promise<void>;
   /** ctr against the node's containerd, in the k8s.io namespace. */
   ctr(args: readonly string[]): Promise<RunResult>;
-  /** Stops every component and removes every trace from the host (see host-cleanup.ts). Idempotent. */
-  stop(): Promise<CleanupReport>;
+  /** The host as it was before this node (what stop() restores). */
+  readonly hostState: HostState;
+  /**
+   * Stops every component and removes every trace from the host (see host-cleanup.ts); the
+   * report's traces are what is still there afterwards, looked at before the lock is released
+   * (another node may start the moment it is). Idempotent.
+   */
+  stop(): Promise<NodeStopReport>;
 }
 
 /** The control plane a node needs: node IPAM (pod CIDRs), node lifecycle (the not-ready taint lifted). */
@@ -91,17 +102,20 @@ export async function startNode(cp: ControlPlane, options: NodeOptions = {}): Pr
   await lock.acquired;
   const lockMs = performance.now() - t0;
   const started: ManagedProcess[] = [];
-  let stopped: Promise<CleanupReport> | undefined;
+  let stopped: Promise<NodeStopReport> | undefined;
   // Ctrl-C must not leave mounts, chains and changed sysctls behind; the harness's exit and
   // watchdog only kill processes (the next start, or npm run node:cleanup, removes the rest).
   let forgetSignal: () => void = () => {};
-  const stop = (): Promise<CleanupReport> => {
+  const stop = (): Promise<NodeStopReport> => {
     stopped ??= (async () => {
       try {
         for (const p of [...started].reverse()) await p.stop(5000);
-        const report = await cleanupHost(layout, nodeBinaries(parts));
+        const hostState = loadHostState(layout.statePath);
+        const report = await cleanupHost(layout, nodeBinaries(parts), hostState);
         for (const action of report.actions) log(`node cleanup: ${action}`);
-        return report;
+        const traces = hostState ? await nodeTraces(layout, nodeBinaries(parts), hostState) : [];
+        for (const trace of traces) log(`node cleanup: left behind: ${trace}`);
+        return { ...report, traces };
       } finally {
         await lock.release();
         forgetSignal();
@@ -113,7 +127,7 @@ export async function startNode(cp: ControlPlane, options: NodeOptions = {}): Pr
   try {
     const leftovers = await cleanupHost(layout, nodeBinaries(parts));
     if (leftovers.actions.length > 0) log(`node: removed a previous run's leftovers: ${leftovers.actions.join('; ')}`);
-    const node = await bringUp(cp, parts, layout, started, log);
+    const node = await bringUp({ cp, parts, layout, started }, log);
     const timings = { ...node.timings, lockMs, totalMs: performance.now() - t0 };
     log(`node: ${NODE_NAME} Ready, enforcer live, in ${Math.round(timings.totalMs)}ms (lock ${Math.round(lockMs)}ms)`);
     for (const archive of options.images ?? []) await node.importImage(archive);
@@ -126,10 +140,20 @@ export async function startNode(cp: ControlPlane, options: NodeOptions = {}): Pr
 
 type Started = Omit<Node, 'stop' | 'timings'> & { timings: Omit<NodeTimings, 'lockMs' | 'totalMs'> };
 
-async function bringUp(cp: ControlPlane, parts: NodeParts, layout: NodeLayout, started: ManagedProcess[], log: (line: string) => void): Promise<Started> {
+/** What every step of the bring-up works with; `started` collects processes for stop(). */
+interface Context {
+  readonly cp: ControlPlane;
+  readonly parts: NodeParts;
+  readonly layout: NodeLayout;
+  readonly started: ManagedProcess[];
+}
+
+async function bringUp(ctx: Context, log: (line: string) => void): Promise<Started> {
+  const { cp, parts, layout } = ctx;
   // Recorded before anything changes; cleanupHost restores it, after a crash too.
   await mkdir(layout.root, { recursive: true, mode: 0o700 });
-  await saveHostState(layout.statePath, captureHostState());
+  const hostState = captureHostState();
+  await saveHostState(layout.statePath, hostState);
   for (const dir of [layout.kubeconfigs, layout.cniConfDir, layout.cniIpamDir, layout.podLogs, layout.kubeletRoot, join(layout.root, 'containerd')]) {
     await mkdir(dir, { recursive: true });
   }
@@ -141,7 +165,7 @@ async function bringUp(cp: ControlPlane, parts: NodeParts, layout: NodeLayout, s
   };
 
   const tContainerd = performance.now();
-  const containerd = await startContainerd(parts, layout, logs.containerd, started);
+  const containerd = await startContainerd(ctx, logs.containerd);
   const ctr = (args: readonly string[]) => runCommand(parts.ctr, ['--address', layout.containerdSocket, '--namespace', 'k8s.io', ...args], { timeoutMs: 300_000 });
   const importImage = async (archive: string): Promise<void> => {
     const result = await ctr(['images', 'import', archive]);
@@ -154,17 +178,17 @@ async function bringUp(cp: ControlPlane, parts: NodeParts, layout: NodeLayout, s
 
   const tReady = performance.now();
   const nodeIp = await hostAddress();
-  const kubelet = await startKubelet(cp, parts, layout, nodeIp, logs.kubelet, started);
+  const kubelet = await startKubelet(ctx, nodeIp, logs.kubelet);
   const podCidr = await waitForPodCidr(cp, [containerd, kubelet]);
   // Only now: the bridge's subnet is the CIDR the controller manager assigned to this node.
   await writeFile(join(layout.cniConfDir, '10-netpol-hygiene.conflist'), JSON.stringify(cniConfig(layout, podCidr), null, 2));
-  const scheduler = await startScheduler(cp, parts, layout, logs.kubeScheduler, started);
+  const scheduler = await startScheduler(ctx, logs.kubeScheduler);
   await waitFor(`node ${NODE_NAME} Ready`, 120_000, [containerd, kubelet, scheduler], async () => nodeReady(cp));
   const readyMs = performance.now() - tReady;
   log(`node: ${NODE_NAME} Ready in ${Math.round(readyMs)}ms (pod CIDR ${podCidr}, node IP ${nodeIp})`);
 
   const tEnforcer = performance.now();
-  await startKubeRouter(cp, parts, layout, logs.kubeRouter, started, [containerd, kubelet, scheduler]);
+  await startKubeRouter(ctx, logs.kubeRouter, [containerd, kubelet, scheduler]);
   const enforcerMs = performance.now() - tEnforcer;
   log(`node: kube-router firewall chains in place in ${Math.round(enforcerMs)}ms`);
 
@@ -177,6 +201,7 @@ async function bringUp(cp: ControlPlane, parts: NodeParts, layout: NodeLayout, s
     pauseImage: parts.pauseImage,
     parts,
     layout,
+    hostState,
     logs,
     timings: { containerdMs, readyMs, enforcerMs },
     importImage,
@@ -184,7 +209,7 @@ async function bringUp(cp: ControlPlane, parts: NodeParts, layout: NodeLayout, s
   };
 }
 
-async function startContainerd(parts: NodeParts, layout: NodeLayout, logPath: string, started: ManagedProcess[]): Promise<ManagedProcess> {
+async function startContainerd({ parts, layout, started }: Context, logPath: string): Promise<ManagedProcess> {
   await writeFile(layout.containerdConfig, containerdConfig(layout, parts));
   const containerd = spawnManaged({
     name: 'containerd',
@@ -202,7 +227,7 @@ async function startContainerd(parts: NodeParts, layout: NodeLayout, logPath: st
   return containerd;
 }
 
-async function startKubelet(cp: ControlPlane, parts: NodeParts, layout: NodeLayout, nodeIp: string, logPath: string, started: ManagedProcess[]): Promise<ManagedProcess> {
+async function startKubelet({ cp, parts, layout, started }: Context, nodeIp: string, logPath: string): Promise<ManagedProcess> {
   const kubeconfig = join(layout.kubeconfigs, 'kubelet.kubeconfig');
   await cp.writeKubeconfig(kubeconfig, `system:node:${NODE_NAME}`, ['system:nodes']);
   const clientCa = join(layout.kubeconfigs, 'client-ca.crt');
@@ -216,6 +241,8 @@ async function startKubelet(cp: ControlPlane, parts: NodeParts, layout: NodeLayo
       `--config=${layout.kubeletConfig}`,
       `--kubeconfig=${kubeconfig}`,
       `--root-dir=${layout.kubeletRoot}`,
+      // Its default is /var/lib/kubelet/pki, whatever --root-dir says.
+      `--cert-dir=${join(layout.kubeletRoot, 'pki')}`,
       `--hostname-override=${NODE_NAME}`,
       `--node-ip=${nodeIp}`,
       '--v=1',
@@ -245,7 +272,7 @@ async function nodeReady(cp: ControlPlane): Promise<boolean> {
   return ready && !notReadyTaint;
 }
 
-async function startScheduler(cp: ControlPlane, parts: NodeParts, layout: NodeLayout, logPath: string, started: ManagedProcess[]): Promise<ManagedProcess> {
+async function startScheduler({ cp, parts, layout, started }: Context, logPath: string): Promise<ManagedProcess> {
   const kubeconfig = join(layout.kubeconfigs, 'kube-scheduler.kubeconfig');
   await cp.writeKubeconfig(kubeconfig, 'system:kube-scheduler');
   const scheduler = spawnManaged({
@@ -258,7 +285,7 @@ async function startScheduler(cp: ControlPlane, parts: NodeParts, layout: NodeLa
   return scheduler;
 }
 
-async function startKubeRouter(cp: ControlPlane, parts: NodeParts, layout: NodeLayout, logPath: string, started: ManagedProcess[], others: ManagedProcess[]): Promise<void> {
+async function startKubeRouter({ cp, parts, layout, started }: Context, logPath: string, others: ManagedProcess[]): Promise<void> {
   const user = 'netpol-hygiene-node:kube-router';
   const rbac = await cp.kubectl(['apply', '-f', '-'], { input: JSON.stringify({ apiVersion: 'v1', kind: 'List', items: kubeRouterRbac(user) }) });
   if (rbac.code !== 0) throw new Error(`node: kube-router's RBAC: ${rbac.stderr}`);

@@ -5,9 +5,9 @@
  * deploy, its CLI works, and it serves: alive without cluster access but not ready, ready against
  * a real kube-apiserver, answering admission reviews as the source does, and stopping cleanly.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
+import { appendFileSync, cpSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import t from 'tap';
 import { parseAllDocuments } from 'yaml';
 import { type ControlPlane, repoRoot, startControlPlane, waitFor } from '../../harness/control-plane.ts';
@@ -57,10 +57,28 @@ t.test('the archive carries the image name the Deployment runs', async (t) => {
   t.same(image.repoTags.map(normalised), [normalised(deployed)], `archive ${image.archive} is tagged ${deployed}`);
 });
 
+t.test('the archive is named by what the image is made of: a changed source is a new build, a changed doc is not', async (t) => {
+  // A copy of what the Dockerfile reads, plus the scripts, outside the repository.
+  const copy = mkdtempSync(join(dir, 'sources-'));
+  for (const path of ['Dockerfile', '.dockerignore', 'package.json', 'package-lock.json', 'tsconfig.json', 'tsconfig.build.json', 'src', 'config', 'scripts']) {
+    cpSync(join(repoRoot, path), join(copy, path), { recursive: true });
+  }
+  const archiveFor = async (): Promise<string> => {
+    const path = await runCommand(join(copy, 'scripts/build-image.sh'), ['--path']);
+    t.equal(path.code, 0, `build-image.sh --path exits 0 ${path.stderr}`);
+    return basename(path.stdout.trim());
+  };
+  t.equal(await archiveFor(), basename(image.archive), 'the same sources elsewhere: the archive already built');
+  writeFileSync(join(copy, 'README.md'), 'not in the image\n');
+  t.equal(await archiveFor(), basename(image.archive), 'a file the Dockerfile does not copy: the same archive');
+  appendFileSync(join(copy, 'src/cli/main.ts'), '// changed\n');
+  t.not(await archiveFor(), basename(image.archive), 'a changed source file: another archive');
+});
+
 t.test('the CLI runs in the image as the pod runs it: --help, and render prints what the source prints', async (t) => {
   const files = await podFiles(mkdtempSync(join(dir, 'cli-')));
   const help = await runInImage(image, files, ['--help']);
-  t.equal(help.code, 0, `--help exits 0 (stderr starts: ${help.stderr.slice(0, 200)})`);
+  t.equal(help.code, 0, '--help exits 0');
   t.match(help.stderr, /^netpol-hygiene — keeps every namespace behind a default-deny NetworkPolicy\n/, 'the usage text');
 
   const inImage = await runInImage(image, files, ['render', '--namespace', 'products-prod', '--config', '/etc/netpol-hygiene/config/config.yaml']);

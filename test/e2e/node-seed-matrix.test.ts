@@ -60,9 +60,13 @@ t.before(async () => {
 });
 
 t.teardown(async () => {
-  await webhook?.stop();
-  await node?.stop();
-  await cp?.stop();
+  try {
+    await webhook?.stop();
+    const report = await node?.stop();
+    if (report && report.traces.length > 0) throw new Error(`the node left traces on the host: ${report.traces.join('; ')}`);
+  } finally {
+    await cp?.stop();
+  }
 });
 
 async function allReady(): Promise<boolean> {

@@ -19,6 +19,7 @@ COMMIT
 :KUBE-POD-FW-ABC - [0:0]
 :KUBE-ROUTER-FORWARD - [0:0]
 -A INPUT -s 192.0.2.0/24 -j ACCEPT
+-A INPUT -j KUBE-POD-FW-ABC
 -A FORWARD -m comment --comment "kube-router netpol - TEMCG2JMHZYE7H7T" -j KUBE-ROUTER-FORWARD
 -A FORWARD -j DOCKER-USER
 -A KUBE-ROUTER-FORWARD -m physdev --physdev-is-bridged -j KUBE-POD-FW-ABC
@@ -43,6 +44,7 @@ t.test('the cleanup removes the node\'s chains and the jumps to them, and nothin
       '-X KUBE-KUBELET-CANARY',
       'COMMIT',
       '*filter',
+      '-D INPUT -j KUBE-POD-FW-ABC',
       '-D FORWARD -m comment --comment "kube-router netpol - TEMCG2JMHZYE7H7T" -j KUBE-ROUTER-FORWARD',
       '-F KUBE-POD-FW-ABC',
       '-F KUBE-ROUTER-FORWARD',
