@@ -12,7 +12,7 @@
 // certificate already names 10.0.0.1 (control-plane.ts).
 import { createServer, connect, type Server, type Socket } from 'node:net';
 import type { ControlPlane } from './control-plane.ts';
-import { runCommand } from './processes.ts';
+import { cleanupOnSignal, runCommand } from './processes.ts';
 
 /** The label of the loopback address, so a run that crashed is recognised and its address removed. */
 const ADDRESS_LABEL = 'lo:nph-svc';
@@ -59,18 +59,18 @@ export async function startKubernetesServiceRelay(cp: ControlPlane): Promise<Kub
     throw error;
   }
   let stopped: Promise<void> | undefined;
-  return {
-    address: `${clusterIp}:${port}`,
-    connections: () => count,
-    stop() {
-      stopped ??= (async () => {
-        for (const socket of sockets) socket.destroy();
-        await new Promise<void>((resolve) => server.close(() => resolve()));
-        await ip(['addr', 'del', `${clusterIp}/32`, 'dev', 'lo']);
-      })();
-      return stopped;
-    },
+  const stop = (): Promise<void> => {
+    stopped ??= (async () => {
+      for (const socket of sockets) socket.destroy();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+      await ip(['addr', 'del', `${clusterIp}/32`, 'dev', 'lo']);
+      forgetSignal();
+    })();
+    return stopped;
   };
+  // Ctrl-C must not leave the address on the loopback (a crash leaves it for the next start to remove).
+  const forgetSignal = cleanupOnSignal(stop);
+  return { address: `${clusterIp}:${port}`, connections: () => count, stop };
 }
 
 function listen(server: Server, port: number, host: string): Promise<void> {

@@ -12,7 +12,7 @@ import { kubectlOk as kubectlAt } from '../../harness/kubectl.ts';
 import { type KubernetesServiceRelay, startKubernetesServiceRelay } from '../../harness/kubernetes-service.ts';
 import { type Node, nodeControlPlaneOptions, startNode } from '../../harness/node/node.ts';
 import { probeFrom, probeTarget } from '../../harness/node/probe.ts';
-import { runCommand } from '../../harness/processes.ts';
+import { removeDirOnExit, runCommand } from '../../harness/processes.ts';
 
 const NS = 'netpol-hygiene';
 const DEPLOYMENT = 'deployment/netpol-hygiene';
@@ -33,9 +33,10 @@ let node: Node | undefined;
 let relay: KubernetesServiceRelay | undefined;
 let image: BuiltImage;
 let workDir: string | undefined;
+let forgetWorkDir = (): void => {};
 let baseline: string[];
 
-const kubectlOk = (args: string[], input?: string): Promise<string> => kubectlAt(cp, args, { input, timeoutMs: 600_000 });
+const kubectlOk = (args: string[]): Promise<string> => kubectlAt(cp, args, { timeoutMs: 600_000 });
 const log = (line: string): void => {
   t.comment(line);
 };
@@ -55,16 +56,26 @@ t.before(async () => {
   node = await startNode(cp, { log, images: [image.archive] });
   relay = await startKubernetesServiceRelay(cp);
   workDir = mkdtempSync(join(tmpdir(), 'netpol-hygiene-node-install-'));
+  // It will hold the CA's private key: gone however this process ends.
+  forgetWorkDir = removeDirOnExit(workDir);
   // A copy, as an admin's checkout: certs/ is written into the overlay.
   cpSync(join(repoRoot, 'manifests'), join(workDir, 'manifests'), { recursive: true });
   baseline = await renderedPolicyNames();
 });
 
+// Each step even when the one before it fails: the node's host cleanup above all.
 t.teardown(async () => {
-  await relay?.stop();
-  await node?.stop();
-  await cp?.stop();
-  if (workDir !== undefined) rmSync(workDir, { recursive: true, force: true });
+  try {
+    await relay?.stop();
+  } finally {
+    try {
+      await node?.stop();
+    } finally {
+      await cp?.stop();
+      if (workDir !== undefined) rmSync(workDir, { recursive: true, force: true });
+      forgetWorkDir();
+    }
+  }
 });
 
 interface Pod {
