@@ -9,14 +9,15 @@
  * clientConfig pointed at one server, or none registered at all.
  */
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
-import { writeFileSync } from 'node:fs';
+import { closeSync, openSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createCertificateAuthority, issueCertificate } from '../src/certs/authority.ts';
 import { type ControlPlane, tlsRequest, waitFor } from '../harness/control-plane.ts';
-import { freePort, spawnManaged, type ManagedProcess } from '../harness/processes.ts';
+import { freePort } from '../harness/processes.ts';
 import { webhookConfigurations } from '../harness/webhook.ts';
 import type { ChildMessage, ChildStats, ParentMessage } from './child.ts';
+import { containerLogPipe, logLines } from './container-log.ts';
 import { imageEnvironment, imageNodeFlags, podHeapMiB } from './image-runtime.ts';
 
 const repoRoot = fileURLToPath(new URL('..', import.meta.url));
@@ -74,7 +75,10 @@ export interface ServeOutput {
 }
 
 export interface ServeWebhook extends BenchWebhook {
+  /** Counted up to the last call of `read`. */
   readonly output: ServeOutput;
+  /** Counts the lines serve has written since the last call. */
+  read(): ServeOutput;
   readonly logPath: string;
 }
 
@@ -92,27 +96,54 @@ function countLine(output: ServeOutput, line: string): void {
 }
 
 /**
- * `serve` from dist/, its stdout read line by line here (as a container runtime drains the
- * pipe), against the control plane with the admin kubeconfig. Resolves once /readyz says its
- * caches are synced.
+ * `serve` from dist/ against the control plane with the admin kubeconfig. Its stdout goes
+ * where a container runtime puts it: a FIFO drained by `cat` into a file (bench/container-log.ts),
+ * read from here only when counts are asked for. Resolves once /readyz says its caches are synced.
  */
 export async function startServe(cp: ControlPlane, tls: ServingTls, script: string, work: string, profileDir?: string): Promise<ServeWebhook> {
   const port = await freePort();
   const output: ServeOutput = { podAudits: { mutate: 0, validate: 0 }, lines: 0, auditLines: 0, recent: [] };
-  const logPath = join(work, 'serve.log');
+  const stdoutPath = join(work, 'serve-stdout.log');
+  const logPath = join(work, 'serve-stderr.log');
+  const log = containerLogPipe(stdoutPath);
+  const newLines = logLines(stdoutPath);
+  const read = (): ServeOutput => {
+    for (const line of newLines()) countLine(output, line);
+    return output;
+  };
   const profile = profileDir === undefined ? [] : ['--cpu-prof', '--cpu-prof-dir', profileDir];
   const args = [...nodeArgs, ...profile, script, 'serve', '--port', String(port), '--host', '127.0.0.1', '--tls-cert', tls.certFile, '--tls-key', tls.keyFile, '--kubeconfig', cp.kubeconfigPath, '--shutdown-delay-seconds', '0'];
-  const child: ManagedProcess = spawnManaged({ name: 'serve', command: process.execPath, args, cwd: repoRoot, env: { ...imageEnv, NETPOL_HYGIENE_CONFIG: undefined }, logPath, onStdoutLine: (line) => countLine(output, line) });
-  await waitFor(`serve https://127.0.0.1:${port}/readyz`, 60_000, [child], async () => (await tlsRequest(`https://127.0.0.1:${port}`, { ca: tls.caPem }, 'GET', '/readyz').catch(() => ({ status: 0 }))).status === 200);
+  const { NETPOL_HYGIENE_CONFIG: _config, KUBECONFIG: _kubeconfig, ...env } = process.env;
+  // Loopback traffic to kube-apiserver never goes through a proxy.
+  const noProxy = ['127.0.0.1', 'localhost', env.NO_PROXY].filter(Boolean).join(',');
+  const child = spawn(process.execPath, args, { cwd: repoRoot, stdio: ['ignore', log.writeFd, openSync(logPath, 'w')], env: { ...env, ...imageEnv, NO_PROXY: noProxy, no_proxy: noProxy } });
+  closeSync(log.writeFd);
+  const killOnExit = (): void => {
+    child.kill('SIGKILL');
+    log.drain.kill('SIGKILL');
+  };
+  process.once('exit', killOnExit);
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  await waitFor(`serve https://127.0.0.1:${port}/readyz (its stderr: ${logPath})`, 60_000, [], async () => {
+    if (child.exitCode !== null) throw new Error(`serve exited (${child.exitCode}); its stderr is in ${logPath}`);
+    return (await tlsRequest(`https://127.0.0.1:${port}`, { ca: tls.caPem }, 'GET', '/readyz').catch(() => ({ status: 0 }))).status === 200;
+  });
   return {
     name: 'serve',
-    pid: child.pid,
+    pid: child.pid as number,
     port,
     output,
+    read,
     logPath,
-    answered: () => Promise.resolve({ ...output.podAudits }),
+    answered: () => Promise.resolve({ ...read().podAudits }),
     async stop() {
-      await child.stop(15_000);
+      if (child.exitCode === null) child.kill('SIGTERM');
+      const timer = setTimeout(() => child.kill('SIGKILL'), 15_000);
+      await exited;
+      clearTimeout(timer);
+      await log.drained;
+      process.off('exit', killOnExit);
+      read();
     },
   };
 }
@@ -131,8 +162,9 @@ function nextMessage<T extends ChildMessage['type']>(child: ChildProcess, type: 
 }
 
 /** The no-op webhook, compiled, with serve's node flags and environment; it reports its port and counts over IPC. */
-export async function startNoop(tls: ServingTls, script: string): Promise<BenchWebhook> {
-  const child = spawn(process.execPath, [...nodeArgs, script, '--tls-cert', tls.certFile, '--tls-key', tls.keyFile], { stdio: ['ignore', 'ignore', 'inherit', 'ipc'], env: { ...process.env, ...imageEnv } });
+export async function startNoop(tls: ServingTls, script: string, profileDir?: string): Promise<BenchWebhook> {
+  const profile = profileDir === undefined ? [] : ['--cpu-prof', '--cpu-prof-dir', profileDir];
+  const child = spawn(process.execPath, [...nodeArgs, ...profile, script, '--tls-cert', tls.certFile, '--tls-key', tls.keyFile], { stdio: ['ignore', 'ignore', 'inherit', 'ipc'], env: { ...process.env, ...imageEnv } });
   const killOnExit = (): void => {
     child.kill('SIGKILL');
   };
@@ -160,7 +192,25 @@ export async function startNoop(tls: ServingTls, script: string): Promise<BenchW
   };
 }
 
-export type Registered = 'none' | 'noop' | 'serve';
+/** `noop-annotating`: the no-op, its mutating pod webhook answering with the tier-source annotation patch. */
+export type Registered = 'none' | 'noop' | 'serve' | 'noop-annotating';
+
+/** The server a registration calls. */
+export function serverOf(registered: Registered): 'serve' | 'noop' | undefined {
+  return registered === 'none' ? undefined : registered === 'serve' ? 'serve' : 'noop';
+}
+
+/** Our configurations, every clientConfig pointed at the registration's server (noop-annotating: mutate-pods at its patching route). */
+async function configurationsFor(target: Exclude<Registered, 'none'>, servers: Record<'serve' | 'noop', BenchWebhook>, caPem: string): Promise<Record<string, unknown>[]> {
+  const objects = await webhookConfigurations({ port: servers[serverOf(target) ?? 'noop'].port, caPem });
+  if (target !== 'noop-annotating') return objects;
+  for (const object of objects) {
+    for (const hook of (object.webhooks as { name: string; clientConfig: { url: string } }[]) ?? []) {
+      if (hook.name === 'mutate-pods.netpol-hygiene.io') hook.clientConfig.url = hook.clientConfig.url.replace(/\/mutate$/, '/mutate-annotating');
+    }
+  }
+  return objects;
+}
 
 const configurationNames = ['mutatingwebhookconfiguration/netpol-hygiene', 'validatingwebhookconfiguration/netpol-hygiene'];
 
@@ -175,7 +225,7 @@ export async function register(cp: ControlPlane, target: Registered, servers: Re
     const deleted = await cp.kubectl(['delete', '--ignore-not-found', ...configurationNames]);
     if (deleted.code !== 0) throw new Error(`deleting the webhook configurations failed: ${deleted.stderr}`);
   } else {
-    const objects = await webhookConfigurations({ port: servers[target].port, caPem });
+    const objects = await configurationsFor(target, servers, caPem);
     const applied = await cp.kubectl(['apply', '--server-side', '--force-conflicts', '--field-manager=bench', '-f', '-'], { input: JSON.stringify({ apiVersion: 'v1', kind: 'List', items: objects }) });
     if (applied.code !== 0) throw new Error(`applying the webhook configurations failed: ${applied.stderr}`);
   }
@@ -183,7 +233,7 @@ export async function register(cp: ControlPlane, target: Registered, servers: Re
   let attempt = 0;
   await waitFor(`kube-apiserver calling ${target === 'none' ? 'no webhook' : target}`, 60_000, [], async () => {
     const calls = await probe(cp, servers, probeNamespace, `probe-${target}-${attempt++}`);
-    const expected = (name: 'serve' | 'noop'): number => (name === target ? 1 : 0);
+    const expected = (name: 'serve' | 'noop'): number => (name === serverOf(target) ? 1 : 0);
     const exact = (['serve', 'noop'] as const).every((name) => calls[name].mutate === expected(name) && calls[name].validate === expected(name));
     inARow = exact ? inARow + 1 : 0;
     return inARow >= 3;

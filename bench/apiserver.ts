@@ -9,8 +9,10 @@
  *          no admission webhook can beat (bench/noop-webhook.ts).
  *
  * Our webhook configurations (manifests/base) are registered with every clientConfig pointed
- * at one of them, or not registered at all (`none`, to see what a webhook adds). Each round
- * measures all three, in an order rotated from round to round, on two paths:
+ * at one of them, or not registered at all (`none`, to see what a webhook adds); or at the no-op
+ * answering mutate-pods with the tier-source annotation patch (`noop-annotating`, to see what
+ * that patch alone costs). Each round measures the registrations (--registrations, default
+ * none,noop,serve), in an order rotated from round to round, on two paths:
  *
  *   carried   pods that carry their tier label (serve has nothing to inject);
  *   injected  pods without one, in namespaces whose default tier serve injects.
@@ -32,11 +34,12 @@ import { parseArgs } from 'node:util';
 import { parse as parseYaml } from 'yaml';
 import { type ControlPlane, startControlPlane, waitFor } from '../harness/control-plane.ts';
 import { stopAll } from '../harness/processes.ts';
-import { type BenchWebhook, type Registered, type ServeWebhook, buildScripts, register, startNoop, startServe, writeServingTls } from './apiserver-webhooks.ts';
+import { type BenchWebhook, type Registered, type ServeWebhook, buildScripts, register, serverOf, startNoop, startServe, writeServingTls } from './apiserver-webhooks.ts';
 import { imageEnvironment, imageNodeFlags, podHeapMiB } from './image-runtime.ts';
 import { summarize } from './load.ts';
 import { countConnections, cpuSeconds, machineBusySeconds, peakRssKiB, sampleRss } from './proc.ts';
 import { formatProfile, readProfile, summarizeProfile } from './profile-summary.ts';
+import { countSyscalls } from './syscalls.ts';
 import { type Counters, counterGrowth, parseCounters } from './prometheus.ts';
 
 const { values: args } = parseArgs({
@@ -50,6 +53,9 @@ const { values: args } = parseArgs({
     burst: { type: 'string', default: '200' },
     'cpu-prof': { type: 'boolean', default: false },
     'serve-script': { type: 'string' },
+    syscalls: { type: 'boolean', default: false },
+    registrations: { type: 'string', default: 'none,noop,serve' },
+    paths: { type: 'string', default: 'carried,injected' },
     keep: { type: 'boolean', default: false },
   },
 });
@@ -65,6 +71,11 @@ const options = {
   cpuProf: args['cpu-prof'],
   /** Another build of serve's main.js (e.g. of an earlier commit) instead of this tree's dist/. */
   serveScript: args['serve-script'],
+  /** strace -c the registered webhook through each phase: system calls per create (slows it: CPU and latency figures then mean nothing). */
+  syscalls: args.syscalls,
+  /** Which registrations each round runs; noop-annotating measures what the tier-source patch alone costs kube-apiserver. */
+  registrations: args.registrations.split(',') as Registered[],
+  paths: args.paths.split(',') as Path[],
   keep: args.keep || args['cpu-prof'],
 };
 
@@ -75,8 +86,9 @@ const baselinePolicies = 6;
 const defaultTierLabel = 'netpol-hygiene.io/default-tier';
 
 type Path = 'carried' | 'injected';
-const paths: readonly Path[] = ['carried', 'injected'];
-const registrations: readonly Registered[] = ['none', 'noop', 'serve'];
+const { paths, registrations } = options;
+for (const name of registrations) if (!['none', 'noop', 'serve', 'noop-annotating'].includes(name)) throw new Error(`--registrations: unknown "${name}"`);
+for (const name of paths) if (name !== 'carried' && name !== 'injected') throw new Error(`--paths: unknown "${name}"`);
 
 interface Phase {
   readonly round: number;
@@ -93,6 +105,8 @@ interface Phase {
   readonly rssMiB: Readonly<Record<'serve' | 'noop', number>>;
   /** Connections kube-apiserver held to the registered webhook during the creates: each one a TLS handshake. */
   readonly connections?: number;
+  /** --syscalls: the registered webhook's system calls during the creates, by name. */
+  readonly syscalls?: ReadonlyMap<string, number>;
   /** What kube-apiserver counted during the creates, other than the creates themselves. */
   readonly requests: ReadonlyMap<string, number>;
   readonly watchEvents: ReadonlyMap<string, number>;
@@ -187,6 +201,7 @@ async function scrapeCounters(cp: ControlPlane): Promise<Counters> {
 
 interface Bench {
   readonly cp: ControlPlane;
+  readonly work: string;
   readonly post: Post;
   readonly serve: ServeWebhook;
   readonly noop: BenchWebhook;
@@ -208,9 +223,12 @@ async function runPhase(bench: Bench, round: number, registered: Registered, pat
   const warm = await createPods(post, namespaces, path, options.warmup, `${prefix}-warm`);
   if (warm.failed.length > 0) throw new Error(`${prefix} ${path} warm-up: ${warm.failed.length} creates failed (first: ${warm.failed[0]})`);
   const counters0 = await scrapeCounters(cp);
-  const lines0 = { audit: serve.output.auditLines, all: serve.output.lines };
+  const out0 = serve.read();
+  const lines0 = { audit: out0.auditLines, all: out0.lines };
   const rss = { serve: sampleRss(serve.pid), noop: sampleRss(bench.noop.pid) };
-  const connections = registered === 'none' ? undefined : countConnections(registered === 'serve' ? serve.port : bench.noop.port);
+  const server = serverOf(registered);
+  const connections = server === undefined ? undefined : countConnections(bench[server].port);
+  const strace = !options.syscalls || server === undefined ? undefined : await countSyscalls(bench[server].pid, join(bench.work, 'strace.txt'));
   const cpu0 = processCpu(bench);
   const machine0 = machineBusySeconds() ?? Number.NaN;
   const startUs = monotonicUs();
@@ -222,7 +240,9 @@ async function runPhase(bench: Bench, round: number, registered: Registered, pat
   const machine1 = machineBusySeconds() ?? Number.NaN;
   const rssMiB = { serve: (rss.serve.stop() ?? Number.NaN) / 1024, noop: (rss.noop.stop() ?? Number.NaN) / 1024 };
   const connectionCount = connections?.stop();
-  const serveLines = { audit: serve.output.auditLines - lines0.audit, other: serve.output.lines - lines0.all - (serve.output.auditLines - lines0.audit) };
+  const syscalls = await strace?.stop();
+  const out1 = serve.read();
+  const serveLines = { audit: out1.auditLines - lines0.audit, other: out1.lines - lines0.all - (out1.auditLines - lines0.audit) };
   const counters1 = await scrapeCounters(cp);
   // Resource requests only (not this bench's GET /metrics), this bench's own creates taken out.
   const requests = counterGrowth(counters1, counters0, 'apiserver_request_total', (l) => (l.resource ? `${l.verb} ${l.resource}${l.subresource ? `/${l.subresource}` : ''}${l.code === '200' || l.code === '201' ? '' : ` ${l.code}`}` : ''));
@@ -231,7 +251,7 @@ async function runPhase(bench: Bench, round: number, registered: Registered, pat
   const watchEvents = counterGrowth(counters1, counters0, 'apiserver_watch_events_total', (l) => `${l.group ?? ''}/${l.resource ?? l.kind ?? ''}`);
   await deletePods(cp, namespaces);
   const cpu = Object.fromEntries(Object.keys(cpu0).map((k) => [k, cpu1[k as keyof Phase['cpu']] - cpu0[k as keyof Phase['cpu']]])) as Record<keyof Phase['cpu'], number>;
-  const phase: Phase = { round, registered, path, clientMs, failed, seconds, cpu, machineBusy: (machine1 - machine0) / seconds, load1: loadavg()[0] ?? Number.NaN, rssMiB, connections: connectionCount, requests, watchEvents, serveLines, window: { startUs, endUs } };
+  const phase: Phase = { round, registered, path, clientMs, failed, seconds, cpu, machineBusy: (machine1 - machine0) / seconds, load1: loadavg()[0] ?? Number.NaN, rssMiB, connections: connectionCount, syscalls, requests, watchEvents, serveLines, window: { startUs, endUs } };
   process.stdout.write(`  round ${round + 1} ${registered.padEnd(5)} ${path.padEnd(8)}: ${phaseLine(phase)}\n`);
   return phase;
 }
@@ -245,7 +265,8 @@ const signedMs = (value: number): string => (Number.isNaN(value) ? 'n/a' : `${va
 const mib = (value: number): string => (Number.isNaN(value) ? 'n/a' : `${value.toFixed(1)} MiB`);
 
 function webhookCpu(phase: Phase): number {
-  return phase.registered === 'none' ? Number.NaN : perCreateMs(phase.cpu[phase.registered]);
+  const server = serverOf(phase.registered);
+  return server === undefined ? Number.NaN : perCreateMs(phase.cpu[server]);
 }
 
 function phaseLine(phase: Phase): string {
@@ -283,7 +304,8 @@ function phasesOf(phases: readonly Phase[], registered: Registered, path: Path):
 
 /** Per round, a figure of serve's phase and of the no-op's (and of none's, for "added"). */
 function perRound(phases: readonly Phase[], path: Path, figure: (phase: Phase) => number): Record<Registered, number[]> {
-  return { none: phasesOf(phases, 'none', path).map(figure), noop: phasesOf(phases, 'noop', path).map(figure), serve: phasesOf(phases, 'serve', path).map(figure) };
+  const of = (registered: Registered): number[] => phasesOf(phases, registered, path).map(figure);
+  return { none: of('none'), noop: of('noop'), serve: of('serve'), 'noop-annotating': of('noop-annotating') };
 }
 
 function minus(a: readonly number[], b: readonly number[]): number[] {
@@ -331,8 +353,26 @@ function cpuChecks(phases: readonly Phase[], path: Path): Check[] {
   ];
 }
 
-function rssCheck(phases: readonly Phase[]): Check {
-  const max = (registered: 'serve' | 'noop'): number => Math.max(...phases.filter((p) => p.registered === registered).map((p) => p.rssMiB[registered]));
+/**
+ * What the tier-source annotation patch alone costs a pod create: the no-op answering with it
+ * against the no-op answering without it, paired by round (the only difference is the patch).
+ */
+function patchCost(phases: readonly Phase[], path: Path): string {
+  const apiserver = perRound(phases, path, (p) => perCreateMs(p.cpu.apiserver));
+  const etcd = perRound(phases, path, (p) => perCreateMs(p.cpu.etcd));
+  const p50 = perRound(phases, path, (p) => summarize(p.clientMs).p50);
+  const p99 = perRound(phases, path, (p) => summarize(p.clientMs).p99);
+  const row = (name: string, values: Record<Registered, number[]>): string[] => [name, spread(values['noop-annotating'], fmtMs), spread(values.noop, fmtMs), spread(minus(values['noop-annotating'], values.noop), signedMs)];
+  return table(['per pod create', 'noop answering with the annotation patch', 'noop', 'difference per round'], [
+    row('kube-apiserver CPU', apiserver),
+    row('etcd CPU', etcd),
+    row('client p50', p50),
+    row('client p99', p99),
+  ]);
+}
+
+function rssCheck(phases: readonly Phase[], path: Path): Check {
+  const max = (registered: 'serve' | 'noop'): number => Math.max(...phasesOf(phases, registered, path).map((p) => p.rssMiB[registered]));
   const bound = max('noop') + targets.rssOverNoopMiB;
   return { measure: 'RSS under this load (largest sample in its phases)', measured: `serve ${mib(max('serve'))}`, target: `<= noop's ${mib(max('noop'))} + ${targets.rssOverNoopMiB} MiB: ${mib(bound)}`, verdict: max('serve') <= bound ? 'pass' : 'miss' };
 }
@@ -355,6 +395,10 @@ function perCreateCounts(phases: readonly Phase[], path: Path): string {
       if (values.every((v) => Math.abs(v) < 0.005)) continue;
       rows.push([registered, key, values.map((v) => v.toFixed(2)).join(', ')]);
     }
+    if (serverOf(registered) !== undefined) rows.push([registered, 'connections to the webhook (TLS handshakes)', mine.map((p) => ((p.connections ?? Number.NaN) / options.pods).toFixed(3)).join(', ')]);
+    const traced = mine.filter((p) => p.syscalls !== undefined);
+    const names = [...new Set(traced.flatMap((p) => [...(p.syscalls ?? new Map()).entries()].filter(([, n]) => n / options.pods >= 0.05).map(([name]) => name)))].sort();
+    for (const name of names) rows.push([registered, `system call ${name}`, traced.map((p) => ((p.syscalls?.get(name) ?? 0) / options.pods).toFixed(2)).join(', ')]);
     if (registered === 'serve') rows.push(['serve', 'stdout lines (audit records, other)', mine.map((p) => `${(p.serveLines.audit / options.pods).toFixed(2)} + ${(p.serveLines.other / options.pods).toFixed(2)}`).join(', ')]);
   }
   return table(['registered', 'per pod create', 'per round'], rows);
@@ -373,28 +417,32 @@ async function burst(cp: ControlPlane): Promise<string> {
   return `${options.burst} namespaces created at once (serve registered): all created in ${((created - started) / 1000).toFixed(2)} s; every one had its ${baselinePolicies} policies ${((done - started) / 1000).toFixed(2)} s after the first create (${((done - created) / 1000).toFixed(2)} s after the last); load ${loadavg()[0]?.toFixed(1)}`;
 }
 
+/** Each webhook's profile cut by its own phases: the no-op's shows what any webhook spends on the same calls. */
 function printProfile(profileDir: string, phases: readonly Phase[]): void {
-  for (const file of readdirSync(profileDir).filter((f) => f.endsWith('.cpuprofile'))) {
-    const profile = readProfile(join(profileDir, file));
-    process.stdout.write(`\nCPU profile of serve: ${join(profileDir, file)}\n`);
-    for (const phase of phases.filter((p) => p.registered === 'serve')) {
-      process.stdout.write(`\n--- serve, round ${phase.round + 1}, ${phase.path} ---\n${formatProfile(summarizeProfile(profile, phase.window), 25)}\n`);
-    }
-    const idle = phases.filter((p) => p.registered !== 'serve');
-    for (const phase of idle.slice(0, 2)) {
-      process.stdout.write(`\n--- serve while ${phase.registered} was registered (round ${phase.round + 1}, ${phase.path}): its background ---\n${formatProfile(summarizeProfile(profile, phase.window), 10)}\n`);
+  for (const server of ['serve', 'noop'] as const) {
+    const dir = join(profileDir, server);
+    for (const file of readdirSync(dir).filter((f) => f.endsWith('.cpuprofile'))) {
+      const profile = readProfile(join(dir, file));
+      process.stdout.write(`\nCPU profile of ${server}: ${join(dir, file)}\n`);
+      for (const phase of phases.filter((p) => serverOf(p.registered) === server)) {
+        process.stdout.write(`\n--- ${server}, round ${phase.round + 1}, ${phase.registered} ${phase.path} ---\n${formatProfile(summarizeProfile(profile, phase.window), 25)}\n`);
+      }
     }
   }
 }
 
 function report(phases: readonly Phase[], burstLine: string | undefined, serve: ServeWebhook): void {
-  process.stdout.write(`\nTargets (issue 22; medians over ${options.rounds} rounds, each round's figure in brackets; every target against the no-op of the same run)\n`);
+  const targeted = (['none', 'noop', 'serve'] as const).every((r) => registrations.includes(r));
+  if (targeted) process.stdout.write(`\nTargets (issue 22; medians over ${options.rounds} rounds, each round's figure in brackets; every target against the no-op of the same run)\n`);
   const missed: string[] = [];
-  for (const path of paths) {
-    const checks = [...latencyChecks(phases, path), ...cpuChecks(phases, path), ...(path === 'carried' ? [rssCheck(phases)] : [])];
+  for (const path of targeted ? paths : []) {
+    const checks = [...latencyChecks(phases, path), ...cpuChecks(phases, path), rssCheck(phases, path)];
     const title = path === 'carried' ? 'pods that carry their tier label' : `pods whose tier is injected (namespace ${defaultTierLabel}=ui)`;
     process.stdout.write(`\n${path}: ${title}\n${table(['measure', 'measured', 'target', 'result'], checks.map((c) => [c.measure, c.measured, c.target, c.verdict]))}\n`);
     for (const check of checks.filter((c) => c.verdict === 'miss')) missed.push(`${path}: ${check.measure}: ${check.measured}; target ${check.target}`);
+  }
+  if (registrations.includes('noop-annotating') && registrations.includes('noop')) {
+    for (const path of paths) process.stdout.write(`\nWhat the tier-source annotation patch costs (${path}; medians over ${options.rounds} rounds, each round in brackets):\n${patchCost(phases, path)}\n`);
   }
   const busy = phases.map((p) => p.machineBusy);
   const loads = phases.map((p) => p.load1);
@@ -407,18 +455,18 @@ function report(phases: readonly Phase[], burstLine: string | undefined, serve: 
   process.stdout.write(`\nserve peak RSS since start (VmHWM): ${peak === undefined ? 'n/a' : mib(peak / 1024)}\n`);
   if (burstLine !== undefined) process.stdout.write(`${burstLine}\n`);
   for (const line of missed) process.stdout.write(`TARGET MISSED: ${line}\n`);
-  if (missed.length === 0) process.stdout.write('all targets met\n');
+  if (targeted && missed.length === 0) process.stdout.write('all targets met\n');
 }
 
-async function setUp(cp: ControlPlane, serve: ServeWebhook, noop: BenchWebhook, caPem: string): Promise<Bench> {
-  const servers = { serve, noop };
+async function setUp(cp: ControlPlane, work: string, servers: { serve: ServeWebhook; noop: BenchWebhook }, caPem: string): Promise<Bench> {
+  const { serve, noop } = servers;
   await register(cp, 'serve', servers, caPem, 'default');
   const namespaces = { carried: Array.from({ length: options.namespaces }, (_, i) => `carried-${i}`), injected: Array.from({ length: options.namespaces }, (_, i) => `injected-${i}`) };
   await createNamespaces(cp, namespaces.carried);
   await createNamespaces(cp, namespaces.injected, { [defaultTierLabel]: 'ui' });
   const all = new Set([...namespaces.carried, ...namespaces.injected]);
   await waitFor('baselines', 120_000, [], async () => (await namespacesWithBaseline(cp, all)) === all.size);
-  const bench: Bench = { cp, post: keepAliveClient(cp), serve, noop, namespaces };
+  const bench: Bench = { cp, work, post: keepAliveClient(cp), serve, noop, namespaces };
   for (const server of ['serve', 'noop'] as const) {
     await register(cp, server, servers, caPem, 'default');
     for (const path of paths) {
@@ -439,15 +487,15 @@ async function main(): Promise<void> {
     const tls = await writeServingTls(work);
     const ensured = await cp.kubectl(['create', 'namespace', 'netpol-hygiene']);
     if (ensured.code !== 0) throw new Error(`creating the webhook's namespace: ${ensured.stderr}`);
-    const serve = await startServe(cp, tls, options.serveScript ?? scripts.serve, work, profileDir);
-    const noop = await startNoop(tls, scripts.noop);
+    const serve = await startServe(cp, tls, options.serveScript ?? scripts.serve, work, profileDir === undefined ? undefined : join(profileDir, 'serve'));
+    const noop = await startNoop(tls, scripts.noop, profileDir === undefined ? undefined : join(profileDir, 'noop'));
     const env = Object.entries(imageEnvironment).map(([k, v]) => `${k}=${v}`).join(' ');
     process.stdout.write(
       `netpol-hygiene through kube-apiserver, ${new Date().toISOString()}: control plane up in ${(cp.timings.totalMs / 1000).toFixed(1)} s; ${cpus().length} x ${cpus()[0]?.model ?? 'CPU'}, load average ${loadavg().map((l) => l.toFixed(1)).join(' ')}\n` +
-        `serve (pid ${serve.pid}): ${options.serveScript ?? 'dist/cli/main.js'}; noop (pid ${noop.pid}): bench/noop-webhook.ts compiled; both node ${process.version} --max-heap-size=${podHeapMiB} ${imageNodeFlags.join(' ')}, NODE_ENV=production ${env}${options.cpuProf ? '; serve under --cpu-prof' : ''}\n` +
-        `${options.rounds} rounds of none / noop / serve (order rotated), each on carried and injected: ${options.warmup} warm-up creates, then ${options.pods} pod creates over ${options.namespaces} namespaces, ${options.concurrency} at a time\n`,
+        `serve (pid ${serve.pid}): ${options.serveScript ?? 'dist/cli/main.js'}; noop (pid ${noop.pid}): bench/noop-webhook.ts compiled; both node ${process.version} --max-heap-size=${podHeapMiB} ${imageNodeFlags.join(' ')}, NODE_ENV=production ${env}${options.cpuProf ? '; both under --cpu-prof' : ''}\n` +
+        `${options.rounds} rounds of ${registrations.join(' / ')} (order rotated), each on ${paths.join(' and ')}: ${options.warmup} warm-up creates, then ${options.pods} pod creates over ${options.namespaces} namespaces, ${options.concurrency} at a time\n`,
     );
-    const bench = await setUp(cp, serve, noop, tls.caPem);
+    const bench = await setUp(cp, work, { serve, noop }, tls.caPem);
     const phases: Phase[] = [];
     for (let round = 0; round < options.rounds; round++) {
       const order = registrations.map((_, i) => registrations[(i + round) % registrations.length] as Registered);

@@ -28,4 +28,23 @@ for (const path of ['mutate', 'validate'] as const) {
   });
 }
 
+/**
+ * The same no-op, but answering the mutating call with the patch netpol-hygiene used to send for
+ * a pod that carries its own tier label: the tier-source annotation. Registered in its place, it
+ * measures what that patch alone costs kube-apiserver (bench/apiserver.ts, registration
+ * `noop-annotating`).
+ */
+interface PodReview {
+  readonly request?: { readonly uid?: string; readonly object?: { readonly metadata?: { readonly annotations?: Record<string, string> } } };
+}
+app.post<{ Body: PodReview }>('/mutate-annotating', async (request) => {
+  answered.mutate++;
+  const review = request.body.request;
+  const patch = review?.object?.metadata?.annotations === undefined
+    ? [{ op: 'add', path: '/metadata/annotations', value: { 'netpol-hygiene.io/tier-source': 'label' } }]
+    : [{ op: 'add', path: '/metadata/annotations/netpol-hygiene.io~1tier-source', value: 'label' }];
+  const response = { uid: review?.uid ?? '', allowed: true, patchType: 'JSONPatch', patch: Buffer.from(JSON.stringify(patch)).toString('base64') };
+  return { apiVersion: admissionApiVersion, kind: 'AdmissionReview', response };
+});
+
 await serveForBenchmark(app, { stats: () => ({ ...answered }) });

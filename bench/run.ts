@@ -6,8 +6,10 @@
  * Two servers, one after the other, each in its own child process:
  *   ceiling  bare fastify over HTTPS answering a constant review (ceiling-server.ts)
  *   webhook  the real app with the cluster in steady state (webhook-server.ts)
- * and for each: warm-up, then fixed rate on /mutate and /validate, then peak on /validate and
- * /mutate, sampling the server's RSS and CPU from /proc throughout.
+ * and for each: warm-up, peak on /validate and /mutate, then fixed rate on /mutate and
+ * /validate, sampling the server's RSS and CPU from /proc throughout. The fixed rate is a
+ * fraction of the ceiling's own peak (targets.rateOfCeilingPeak), so it means the same on a
+ * slower host.
  *
  * The load generator runs here, in this process. On a 2-core machine it is pinned to one core
  * and the server to the other (taskset), so neither steals the other's CPU and the server has
@@ -19,7 +21,7 @@
  */
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { constants, copyFileSync, mkdirSync, mkdtempSync, openSync, closeSync, readdirSync, rmSync, statSync, writeFileSync, existsSync } from 'node:fs';
+import { copyFileSync, mkdirSync, mkdtempSync, closeSync, readdirSync, rmSync, statSync, writeFileSync, existsSync } from 'node:fs';
 import { Agent } from 'node:https';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { availableParallelism, cpus, tmpdir } from 'node:os';
@@ -28,6 +30,7 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { createCertificateAuthority, issueCertificate } from '../src/certs/authority.ts';
 import type { ChildMessage, ChildStats, ParentMessage } from './child.ts';
+import { containerLogPipe } from './container-log.ts';
 import { type Allocator, type AllocatorChoice, chooseAllocator, describeAllocator, imageNodeFlags, parseAllocator, podHeapMiB } from './image-runtime.ts';
 import { autocannonUidPlaceholder, reviewBody, reviewBodyTemplate, type Variant } from './fixtures.ts';
 import { type LoadResult, cannonLoad, failures, pacedLoad, post, requestsPerSecond } from './load.ts';
@@ -257,29 +260,12 @@ process.on('exit', () => {
   for (const child of liveChildren) child.kill('SIGKILL');
 });
 
-/**
- * The servers' stdout, as a container runtime gives it: a FIFO that another process (here
- * `cat`, on the load generator's core) drains into a file. Audit records take the same path
- * as in a pod, where containerd's shim reads the FIFO.
- */
-function containerLogPipe(logFile: string, setup: ServerSetup): { writeFd: number; drained: Promise<void> } {
-  const fifo = `${logFile}.fifo`;
-  execFileSync('mkfifo', [fifo]);
-  // Opened non-blocking first so that opening the write end does not wait for a reader.
-  const placeholder = openSync(fifo, constants.O_RDONLY | constants.O_NONBLOCK);
-  const writeFd = openSync(fifo, constants.O_WRONLY);
-  const readFd = openSync(fifo, constants.O_RDONLY);
-  closeSync(placeholder);
-  const logFd = openSync(logFile, 'w');
-  const command = setup.pinning === undefined ? ['cat'] : ['taskset', '-c', String(setup.pinning.loadCpu), 'cat'];
-  const [file = '', ...args] = command;
-  const drain = spawn(file, args, { stdio: [readFd, logFd, 'inherit'] });
-  closeSync(readFd);
-  closeSync(logFd);
-  liveChildren.add(drain);
-  const drained = new Promise<void>((resolve) => drain.once('exit', () => resolve()));
-  void drained.then(() => liveChildren.delete(drain));
-  return { writeFd, drained };
+/** The server's stdout through a FIFO drained by `cat`, pinned beside the load generator. */
+function serverLogPipe(logFile: string, setup: ServerSetup): { writeFd: number; drained: Promise<void> } {
+  const log = containerLogPipe(logFile, setup.pinning === undefined ? [] : ['taskset', '-c', String(setup.pinning.loadCpu)]);
+  liveChildren.add(log.drain);
+  void log.drained.then(() => liveChildren.delete(log.drain));
+  return log;
 }
 
 interface ServerSetup {
@@ -295,7 +281,7 @@ interface ServerSetup {
 
 async function startServer(kind: ServerKind, script: string, setup: ServerSetup): Promise<ServerProcess> {
   const logFile = join(setup.work, `${kind}-stdout.log`);
-  const log = containerLogPipe(logFile, setup);
+  const log = serverLogPipe(logFile, setup);
   const nodeArgs = [
     ...(setup.heapMiB === undefined ? [] : [`--max-heap-size=${setup.heapMiB}`]),
     ...setup.nodeOptions,
@@ -671,6 +657,13 @@ function spreadWithRange(values: readonly number[], format: (value: number) => s
   return values.length < 3 ? spread(values, format) : `${spread(values, format)}; range ${format(sorted[0] as number).replace(/ .*/, '')}-${format(sorted.at(-1) as number)}`;
 }
 
+/** DESIGN.md's "on a quiet machine": other processes used at most this much of a CPU in every fixed-rate phase. */
+const quietOtherCpu = 0.1;
+
+function quietMachine(runs: readonly ServerRun[]): boolean {
+  return runs.every((run) => run.phases.filter((p) => p.name.startsWith('rate')).every((p) => (p.otherCpu ?? 0) <= quietOtherCpu));
+}
+
 function rateChecks(ceiling: ServerRun, webhook: ServerRun, path: '/mutate' | '/validate', slowdown: number): Check[] {
   const w = ratePhases(webhook, path);
   const c = ratePhases(ceiling, path);
@@ -678,7 +671,10 @@ function rateChecks(ceiling: ServerRun, webhook: ServerRun, path: '/mutate' | '/
   const rate = rps(offered);
   const p99 = (phases: Phase[]): number[] => phases.map((p) => p.load.latency.p99);
   const scaled = slowdown > 1 ? ` x ${slowdown.toFixed(2)} (host slowdown)` : '';
-  const p99Bound = Math.min(targets.p99OfCeiling * median(p99(c)), targets.p99Ms * slowdown);
+  // The absolute bound holds "on a quiet machine": on a busy one the ceiling's own tail is the measure.
+  const quiet = quietMachine([ceiling, webhook]);
+  const p99Bound = Math.min(targets.p99OfCeiling * median(p99(c)), quiet ? targets.p99Ms * slowdown : Number.POSITIVE_INFINITY);
+  const absolute = quiet ? ` and <= ${targets.p99Ms} ms${scaled}` : ` (the ${targets.p99Ms} ms bound is for a quiet machine; this one was busy)`;
   const p50Bound = targets.p50Ms * slowdown;
   const cpuBound = targets.cpuPerRequestOfCeiling * median(c.map(cpuPerRequest));
   const sustained = w.every((p) => requestsPerSecond(p.load) >= sustainedFraction * offered && failures(p.load) === 0);
@@ -687,7 +683,7 @@ function rateChecks(ceiling: ServerRun, webhook: ServerRun, path: '/mutate' | '/
     {
       target: `${path} p99 at ${rate}`,
       measured: spreadWithRange(p99(w), ms),
-      bound: `<= ${targets.p99OfCeiling} x ceiling's ${spreadWithRange(p99(c), ms)} and <= ${targets.p99Ms} ms${scaled}: ${ms(p99Bound)}`,
+      bound: `<= ${targets.p99OfCeiling} x ceiling's ${spreadWithRange(p99(c), ms)}${absolute}: ${ms(p99Bound)}`,
       pass: median(p99(w)) <= p99Bound,
     },
     { target: `${path} p50 at ${rate}`, measured: spread(w.map((p) => p.load.latency.p50), ms), bound: `<= ${ms(targets.p50Ms)}${scaled}: ${ms(p50Bound)} (ceiling's ${ms(median(c.map((p) => p.load.latency.p50)))})`, pass: median(w.map((p) => p.load.latency.p50)) <= p50Bound },
@@ -716,7 +712,7 @@ function notes(ceiling: ServerRun, webhook: ServerRun, options: Options, allocat
   const out: string[] = [];
   if (allocator.note !== undefined) out.push(`NOTE: ${allocator.note}.`);
   const busiest = Math.max(...[ceiling, webhook].flatMap((run) => run.phases.map((p) => p.otherCpu ?? 0)));
-  if (busiest > 0.1) {
+  if (busiest > quietOtherCpu) {
     out.push(`NOTE: other processes on this machine used up to ${pct(busiest)} of a CPU during a phase (column "other CPU"): they competed with the server and the load generator, so these numbers are disturbed; rerun on a quiet machine`);
   }
   for (const run of [ceiling, webhook]) {

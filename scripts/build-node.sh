@@ -78,8 +78,9 @@ install_debian_packages() {
   for p in "${!debian[@]}"; do [ -e "${debian[$p]}" ] || wanted+=("$p"); done
   [ ${#wanted[@]} -eq 0 ] && return
   if [ "$(id -u)" != 0 ] || ! command -v apt-get >/dev/null; then
-    echo "build-node: install the Debian packages ${wanted[*]} (as root: apt-get install -y ${wanted[*]})" >&2
-    exit 1
+    # The Go parts still build; the node's tests then fail naming what is missing.
+    echo "build-node: the node also needs the Debian packages ${wanted[*]}: as root, apt-get install -y ${wanted[*]}" >&2
+    return
   fi
   echo "build-node: apt-get install ${wanted[*]}" >&2
   apt-get install -y --no-install-recommends "${wanted[@]}" >&2 ||

@@ -128,6 +128,17 @@ t.test('a pod made by a Deployment gets the inferred tier label and the tier-sou
   ]);
 });
 
+t.test('a pod that carries its own tier label is admitted unpatched; the audit record keeps the source', async (t) => {
+  await kubectlOk(['create', 'namespace', 'own-label']);
+  await kubectlOk(['apply', '-f', '-'], { input: pod('labelled', 'own-label', { labels: { tier: 'business' } }) });
+  const created = JSON.parse(await kubectlOk(['get', 'pod', 'labelled', '-n', 'own-label', '-o', 'json'])) as { metadata: { labels: Record<string, string>; annotations?: Record<string, string> } };
+  t.same(created.metadata.labels, { tier: 'business' });
+  t.equal(created.metadata.annotations?.['netpol-hygiene.io/tier-source'], undefined, 'no tier-source annotation restating the label');
+  const mutation = await webhook.auditRecord((r) => r.webhook === 'mutate' && r.kind === 'Pod' && r.name === 'labelled');
+  t.match(mutation, { decision: 'allowed', rules: [], reasons: ['tier=business from label'] });
+  t.equal((mutation as { patch?: unknown }).patch, undefined);
+});
+
 t.test('warn mode admits the pod and kubectl prints the warning', async (t) => {
   await kubectlOk(['create', 'namespace', 'team-warn']);
   await kubectlOk(['label', 'namespace', 'team-warn', 'netpol-hygiene.io/mode=warn']);
