@@ -11,7 +11,13 @@ export interface NodeLock {
   release(): Promise<void>;
 }
 
+/**
+ * NETPOL_HYGIENE_NODE_LOCK_HELD=<lock path>: the caller already holds the lock (e.g. a script
+ * that keeps the machine's node to itself across a crash and the cleanup after it); no second
+ * lock is taken, which would wait forever.
+ */
 export function takeNodeLock(lockPath: string, onWaiting: (message: string) => void): NodeLock {
+  if (process.env.NETPOL_HYGIENE_NODE_LOCK_HELD === lockPath) return { acquired: Promise.resolve(), release: async () => {} };
   let resolveAcquired: () => void = () => {};
   const acquired = new Promise<void>((resolve) => (resolveAcquired = resolve));
   const holder: ManagedProcess = spawnManaged({

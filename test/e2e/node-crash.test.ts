@@ -1,27 +1,39 @@
 // A run killed outright (SIGKILL: no handler runs) leaves a node's containers, mounts, bridge,
 // chains and changed sysctls on the host; `npm run node:cleanup` removes all of it.
-import { spawn } from 'node:child_process';
 import t from 'tap';
 import { repoRoot } from '../../harness/control-plane.ts';
+import { nodeLayout } from '../../harness/node/layout.ts';
 import { runCommand } from '../../harness/processes.ts';
 
+/**
+ * The whole crash, from a node's start to the cleanup after it, under one hold of the node lock
+ * (taken by bash on fd 9, closed for everything it starts): another node on this machine cannot
+ * start in between and clean up first.
+ */
+const script = `
+set -u
+exec 9>"$LOCK"
+flock 9
+export NETPOL_HYGIENE_NODE_LOCK_HELD="$LOCK"
+out=$(mktemp)
+"$NODE" test/fixtures/node-child.ts 9>&- >"$out" 2>&1 &
+child=$!
+until grep -q '^node ready$' "$out"; do
+  kill -0 "$child" 2>/dev/null || { echo "the child exited before its node was ready:"; cat "$out"; rm -f "$out"; exit 3; }
+  sleep 0.5
+done
+kill -KILL "$child"
+wait "$child" 2>/dev/null
+rm -f "$out"
+"$NODE" harness/node/cleanup-cli.ts 9>&-
+`;
+
 t.test('after a SIGKILL mid-run, npm run node:cleanup leaves nothing of the node on the host', async (t) => {
-  const child = spawn(process.execPath, ['test/fixtures/node-child.ts'], { cwd: repoRoot, stdio: ['ignore', 'pipe', 'pipe'] });
-  let stderr = '';
-  child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-  const exited = new Promise<void>((resolve) => child.on('close', () => resolve()));
-  await new Promise<void>((resolve, reject) => {
-    child.stdout.on('data', (chunk: Buffer) => {
-      if (chunk.toString().includes('node ready')) resolve();
-    });
-    child.on('close', (code) => reject(new Error(`the child exited (${code}) before its node was ready:\n${stderr}`)));
+  const cleanup = await runCommand('bash', ['-c', script], {
+    cwd: repoRoot,
+    env: { LOCK: nodeLayout().lockPath, NODE: process.execPath },
+    timeoutMs: 600_000,
   });
-  child.kill('SIGKILL');
-  await exited;
-  // The cleanup looks for traces before it releases the node lock: another node on this machine
-  // may start the moment it does. (One started in the instant after the kill would clean up
-  // first, and this test would see nothing to remove.)
-  const cleanup = await runCommand(process.execPath, ['harness/node/cleanup-cli.ts'], { cwd: repoRoot, timeoutMs: 300_000 });
   t.match(cleanup.stdout, /^node cleanup: killed \d+ \(.*containerd-shim-runc-v2/m, 'the killed run left its containers running');
   t.match(cleanup.stdout, /^node cleanup: unmounted \d+ mounts$/m, 'and mounts');
   t.match(cleanup.stdout, /^node cleanup: removed bridge nph0$/m, 'and the bridge');
